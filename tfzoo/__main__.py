@@ -1,0 +1,5 @@
+import sys
+
+from tfzoo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,142 @@
+"""SavedModel export with named endpoints, and model cards.
+
+``export(model, path)`` writes a SavedModel through Keras 3's ``keras.export.ExportArchive`` with one
+endpoint per entry of ``model.export_endpoints()``: ``serve`` for every model plus the family's own
+(``log_prob``, ``sample``...). The SavedModel needs neither tfzoo nor Keras to run:
+
+    >>> import tensorflow as tf                                        # doctest: +SKIP
+    >>> loaded = tf.saved_model.load("savedmodels/lenet-mnist")        # doctest: +SKIP
+    >>> logits = loaded.serve(tf.zeros([1, 28, 28, 1]))                # doctest: +SKIP
+
+Sampling endpoints take an explicit integer ``seed`` and use stateless random ops, so the same seed
+gives the same samples in every process. An input that does not match an endpoint's signature is
+refused by TensorFlow with a message listing the expected ``TensorSpec``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import keras
+
+METADATA_FILE = "tfzoo.json"
+
+
+class OutputDirectoryError(FileExistsError):
+    """The output directory already holds something else."""
+
+
+def _metadata(model) -> dict:
+    return {
+        "preset": getattr(model, "preset_name", None),
+        "class": f"{type(model).__module__}:{type(model).__name__}",
+        "config": {k: v for k, v in model.get_config().items() if k != "name"},
+        "endpoints": sorted(model.export_endpoints()),
+    }
+
+
+def check_output_directory(path: str, metadata: dict):
+    """Refuses a directory that holds a different model (another preset, class or config)."""
+    meta_path = os.path.join(path, METADATA_FILE)
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            existing = json.load(f)
+        for key in ("preset", "class", "config"):
+            if existing.get(key) != metadata.get(key):
+                raise OutputDirectoryError(
+                    f"{path} already holds a different model ({key}: {existing.get(key)!r}, this "
+                    f"model: {metadata.get(key)!r}); choose another directory or remove it"
+                )
+    elif os.path.isdir(path) and os.listdir(path):
+        raise OutputDirectoryError(
+            f"{path} exists, is not empty and was not written by tfzoo (no {METADATA_FILE}); "
+            "choose an empty or new directory"
+        )
+
+
+def export(model, path: str, endpoints: dict | None = None) -> str:
+    """Writes ``model`` as a SavedModel at ``path`` with its endpoints; returns ``path``.
+
+    Args:
+        model: a :class:`tfzoo.base.ZooModel`.
+        path: the SavedModel directory. Re-exporting the same model there is allowed; a directory
+            holding a different model raises :class:`OutputDirectoryError`.
+        endpoints: name -> ``(function, input_signature)``; default ``model.export_endpoints()``.
+    """
+    endpoints = endpoints if endpoints is not None else model.export_endpoints()
+    if "serve" not in endpoints:
+        raise ValueError("every tfzoo SavedModel has a 'serve' endpoint; none was given")
+    metadata = _metadata(model)
+    check_output_directory(path, metadata)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, (function, signature) in endpoints.items():
+        archive.add_endpoint(name, function, input_signature=signature)
+    archive.write_out(path, verbose=False)
+    with open(os.path.join(path, METADATA_FILE), "w") as f:
+        json.dump(metadata, f, indent=1, sort_keys=True)
+    return path
+
+
+def directory_size_bytes(path: str) -> int:
+    """Total size of the files below ``path``."""
+    return sum(
+        os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(path) for name in names
+    )
+
+
+def write_model_card(path: str, *, preset, metrics: dict, training_command: str, data: str,
+                     endpoints: dict, notes: str = "") -> str:
+    """Writes ``MODEL_CARD.md`` beside a SavedModel: data, command, measured metrics, endpoints, size."""
+    reported = "\n".join(
+        f"| {k} | {v.value} {v.unit} | {v.source} |" for k, v in preset.reported.items()
+    ) or "| — | — | — |"
+    measured = "\n".join(f"| {k} | {v} |" for k, v in metrics.items())
+    endpoint_rows = "\n".join(
+        f"| `{name}` | " + ", ".join(
+            f"`{s.name}`: {s.dtype.name} {list(s.shape)}" for s in signature) + " |"
+        for name, (_, signature) in sorted(endpoints.items())
+    )
+    size_mb = directory_size_bytes(path) / 2**20
+    text = f"""# {preset.name}
+
+{preset.description}
+
+- **Paper**: `shared/papers/{preset.citation}`
+- **Model**: `{preset.model}` with `{json.dumps(preset.config, sort_keys=True)}`
+- **Parameters**: {preset.expected_params if preset.expected_params is not None else 'see config'}
+- **Data**: {data}
+- **Size on disk**: {size_mb:.2f} MiB
+
+## Training command
+
+```
+{training_command}
+```
+
+## Metrics measured (this export)
+
+| metric | value |
+|---|---|
+{measured}
+
+## What the paper reports
+
+| metric | value | source |
+|---|---|---|
+{reported}
+
+## Endpoints
+
+| endpoint | inputs |
+|---|---|
+{endpoint_rows}
+
+Load without tfzoo: `tf.saved_model.load(path)`, then call an endpoint, e.g. `loaded.serve(x)`.
+{notes}
+"""
+    card = os.path.join(path, "MODEL_CARD.md")
+    with open(card, "w") as f:
+        f.write(text)
+    return card
