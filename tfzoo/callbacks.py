@@ -13,9 +13,7 @@ import os
 import keras
 import numpy as np
 
-
-class TrainingDivergedError(RuntimeError):
-    """The loss became NaN or infinite."""
+from tfzoo.errors import TrainingDivergedError
 
 
 class StopOnNaN(keras.callbacks.Callback):

@@ -125,16 +125,13 @@ def _run(args):
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    from tfzoo.errors import InputError
-    from tfzoo.callbacks import TrainingDivergedError
     from tfzoo.datasets import DataError
-    from tfzoo.savedmodel import OutputDirectoryError
+    from tfzoo.errors import InputError, OutputDirectoryError, TrainingDivergedError
     from tfzoo.registry import UnknownModelError
-    from tfzoo.training import RunDirectoryError
 
     try:
         _run(args)
-    except (UnknownModelError, DataError, RunDirectoryError, OutputDirectoryError, InputError,
+    except (UnknownModelError, DataError, OutputDirectoryError, InputError,
             TrainingDivergedError, FileNotFoundError, ValueError, TypeError) as error:
         if os.environ.get("TFZOO_DEBUG"):  # developers: see the traceback
             raise

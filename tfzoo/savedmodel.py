@@ -18,22 +18,19 @@ from __future__ import annotations
 import json
 import os
 
-import keras
+from tfzoo.errors import OutputDirectoryError
 
 METADATA_FILE = "tfzoo.json"
 
 
-class OutputDirectoryError(FileExistsError):
-    """The output directory already holds something else."""
-
-
 def _metadata(model) -> dict:
-    return {
+    """The identity written beside a SavedModel, normalised through JSON (tuples become lists)."""
+    return json.loads(json.dumps({
         "preset": getattr(model, "preset_name", None),
         "class": f"{type(model).__module__}:{type(model).__name__}",
         "config": {k: v for k, v in model.get_config().items() if k != "name"},
         "endpoints": sorted(model.export_endpoints()),
-    }
+    }))
 
 
 def check_output_directory(path: str, metadata: dict):
@@ -69,6 +66,8 @@ def export(model, path: str, endpoints: dict | None = None) -> str:
         raise ValueError("every tfzoo SavedModel has a 'serve' endpoint; none was given")
     metadata = _metadata(model)
     check_output_directory(path, metadata)
+    import keras
+
     archive = keras.export.ExportArchive()
     archive.track(model)
     for name, (function, signature) in endpoints.items():

@@ -19,11 +19,9 @@ import contextlib
 import json
 import os
 
+from tfzoo.errors import OutputDirectoryError
+
 RUN_FILE = "run.json"
-
-
-class RunDirectoryError(FileExistsError):
-    """The output directory holds a run of a different model or configuration."""
 
 
 def _claim_run_directory(output_dir: str, identity: dict):
@@ -34,12 +32,12 @@ def _claim_run_directory(output_dir: str, identity: dict):
             existing = json.load(f)
         if existing != identity:
             diff = {k: (existing.get(k), identity.get(k)) for k in identity if existing.get(k) != identity.get(k)}
-            raise RunDirectoryError(
+            raise OutputDirectoryError(
                 f"{output_dir} already holds a different run ({diff}, shown as (existing, requested)); "
                 "use another --output-dir, or the same arguments to resume that run"
             )
     elif os.listdir(output_dir):
-        raise RunDirectoryError(f"{output_dir} is not empty and holds no tfzoo run; choose a new directory")
+        raise OutputDirectoryError(f"{output_dir} is not empty and holds no tfzoo run; choose a new directory")
     else:
         with open(path, "w") as f:
             json.dump(identity, f, indent=1, sort_keys=True)
@@ -71,19 +69,15 @@ def train(preset_name: str, output_dir: str, *, epochs: int | None = None, batch
         overrides: constructor overrides of the preset's model.
         limit_train: use only the first ``limit_train`` training examples (quick runs).
     """
-    import keras
-
     from tfzoo import registry
-    from tfzoo.callbacks import ResumableTraining, StopOnNaN
     from tfzoo.datasets import load_task, make_dataset, steps_per_epoch
-    from tfzoo.savedmodel import export
 
     preset = registry.get_preset(preset_name)
     epochs = epochs or preset.training.get("epochs", 1)
     batch_size = batch_size or preset.training.get("batch_size", 32)
     overrides = overrides or {}
-    identity = dict(preset=preset_name, seed=seed, batch_size=batch_size, overrides=overrides,
-                    limit_train=limit_train)
+    identity = json.loads(json.dumps(dict(preset=preset_name, seed=seed, batch_size=batch_size,
+                                          overrides=overrides, limit_train=limit_train)))
     _claim_run_directory(output_dir, identity)
 
     data = load_task(preset.task, data_dir=data_dir, seed=seed)
@@ -91,6 +85,11 @@ def train(preset_name: str, output_dir: str, *, epochs: int | None = None, batch
     if limit_train:
         x_train = x_train[:limit_train]
         y_train = None if y_train is None else y_train[:limit_train]
+    import keras  # after the cheap checks above, so bad arguments fail fast
+
+    from tfzoo.callbacks import ResumableTraining, StopOnNaN
+    from tfzoo.savedmodel import export
+
     keras.utils.set_random_seed(seed)
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
@@ -111,7 +110,7 @@ def train(preset_name: str, output_dir: str, *, epochs: int | None = None, batch
     if initial_epoch < epochs:
         model.fit(train_ds, epochs=epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=steps_per_epoch(len(x_train), batch_size, drop_remainder=True),
-                  validation_data=val_ds, callbacks=callbacks, verbose=verbose)
+                  validation_data=val_ds, callbacks=callbacks, verbose=verbose, shuffle=False)
     metrics = model.evaluate(make_dataset(*data["test"], batch_size=batch_size), return_dict=True,
                              verbose=0)
     metrics = {k: float(v) for k, v in metrics.items()}

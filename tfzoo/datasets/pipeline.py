@@ -66,4 +66,8 @@ def make_dataset(x, y=None, batch_size: int = 32, shuffle_seed: int | None = Non
         return batch[0] if y is None else batch
 
     ds = tf.data.Dataset.range(initial_epoch, epochs).flat_map(epoch_indices).map(gather)
+    if epochs != np.iinfo(np.int64).max:
+        # flat_map hides the length; state it, so Keras knows where an epoch or a pass ends.
+        total = (epochs - initial_epoch) * steps_per_epoch(n, batch_size, drop_remainder)
+        ds = ds.apply(tf.data.experimental.assert_cardinality(total))
     return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
