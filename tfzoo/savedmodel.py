@@ -52,6 +52,21 @@ def check_output_directory(path: str, metadata: dict):
         )
 
 
+def _store_each_variable_once(archive):
+    """Lists the archive's variables as the ``tf.Variable`` objects the endpoints capture.
+
+    Keras 3.15's archive saves its ``variables`` lists (Keras variable wrappers) and the endpoints'
+    captured ``tf.Variable`` objects as different objects, so every weight is written twice and a
+    SavedModel takes twice its size. Listing the underlying variables lets the SavedModel
+    writer store each once; ``loaded.variables`` still lists them all.
+    """
+    trackable = archive._tf_trackable
+    for attr in ("variables", "trainable_variables", "non_trainable_variables"):
+        wrapped = getattr(trackable, attr, None)
+        if wrapped is not None:
+            setattr(trackable, attr, [getattr(v, "value", v) for v in wrapped])
+
+
 def export(model, path: str, endpoints: dict | None = None) -> str:
     """Writes ``model`` as a SavedModel at ``path`` with its endpoints; returns ``path``.
 
@@ -72,6 +87,7 @@ def export(model, path: str, endpoints: dict | None = None) -> str:
     archive.track(model)
     for name, (function, signature) in endpoints.items():
         archive.add_endpoint(name, function, input_signature=signature)
+    _store_each_variable_once(archive)
     archive.write_out(path, verbose=False)
     with open(os.path.join(path, METADATA_FILE), "w") as f:
         json.dump(metadata, f, indent=1, sort_keys=True)
