@@ -17,6 +17,8 @@ import tfzoo
 from tfzoo import testing
 
 NAMES = tfzoo.list_models()
+# One worker runs this whole module, so the shared `exported` fixture is built once.
+pytestmark = pytest.mark.xdist_group("registry")
 
 
 def build(name):

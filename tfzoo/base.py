@@ -130,23 +130,15 @@ class ZooModel(keras.Model):
         """Callbacks the family's training needs (e.g. a walkback schedule); none by default."""
         return []
 
+    def plot_panel(self, ax, data) -> bool:
+        """Draws the family's picture of a result on ``ax``; returns False when it has none."""
+        return False
+
     def plot_result(self, path, data, history):
-        """Saves a PNG of the training curves; families override it with their own picture."""
-        import matplotlib
+        """Saves a PNG: :meth:`plot_panel` beside the training curves."""
+        from tfzoo.plotting import save_result_figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(5, 4))
-        for key, values in history.items():
-            ax.plot(np.arange(1, len(values) + 1), values, label=key)
-        ax.set_xlabel("epoch")
-        ax.legend(fontsize=8)
-        ax.set_title(self.preset_name or type(self).__name__)
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return path
+        return save_result_figure(path, self, data, history)
 
     # --------------------------------------------------------------- export
     def export_endpoints(self) -> dict:

@@ -55,40 +55,25 @@ class StagedClassifier(ZooModel):
         kwargs.setdefault("metrics", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
         super().compile_from_recipe(training, **kwargs)
 
-    def plot_result(self, path, data, history):
-        """Saves a PNG: decision regions (2-D inputs) or labelled test images, and learning curves."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    def plot_panel(self, ax, data) -> bool:
+        """Decision regions with test points (2-D inputs) or labelled test images."""
+        from tfzoo.plotting import tile_images
 
         x, y = data["test"]
-        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
         if self.input_shape_per_example == (2,):
             lo, hi = x.min(0) - 0.5, x.max(0) + 0.5
             gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
             grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
             prob = keras.ops.softmax(self.predict(grid, verbose=0))[:, 1]
-            left.contourf(gx, gy, np.reshape(prob, gx.shape), levels=20, cmap="RdBu_r", alpha=0.6)
-            left.scatter(x[:500, 0], x[:500, 1], c=y[:500], s=6, cmap="RdBu_r", edgecolors="k",
-                         linewidths=0.2)
-            left.set_title("P(class 1) and test points")
+            ax.contourf(gx, gy, np.reshape(prob, gx.shape), levels=20, cmap="RdBu_r", alpha=0.6)
+            ax.scatter(x[:500, 0], x[:500, 1], c=y[:500], s=6, cmap="RdBu_r", edgecolors="k", linewidths=0.2)
+            ax.set_title("P(class 1) and test points")
         else:
             pred = np.argmax(self.predict(x[:16], verbose=0), -1)
-            tiles = np.concatenate([np.concatenate(list(x[r * 4:(r + 1) * 4, ..., 0]), 1)
-                                    for r in range(4)], 0)
-            left.imshow(tiles, cmap="gray")
-            left.set_title("test images; predicted: " + " ".join(map(str, pred)), fontsize=8)
-            left.axis("off")
-        for key, values in history.items():
-            right.plot(np.arange(1, len(values) + 1), values, label=key)
-        right.set_xlabel("epoch")
-        right.legend(fontsize=8)
-        right.set_title(self.preset_name or type(self).__name__)
-        fig.tight_layout()
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        return path
+            ax.imshow(tile_images(x[:16], 4), cmap="gray")
+            ax.set_title("test images; predicted: " + " ".join(map(str, pred)), fontsize=8)
+            ax.axis("off")
+        return True
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
