@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
 
 #: preset -> epochs run here (the recipes' own epoch counts are in the presets).
 EPOCHS = {"lenet-mnist": 5, "mlp-mnist": 3, "convnet-mnist": 2, "relu-lenet-mnist": 1}

@@ -1,0 +1,145 @@
+"""Presets of the score auto-encoders and GSNs (Alain's thesis, 003_a93095073811cc34.txt Ch. 3 and 5).
+
+Values the thesis does not give are marked "[not in paper]"; "[external]" values come from the
+authors' code as described in shared/specs/anchors.md A2-A3.
+
+Parameter counts of the walkback models include their non-trainable schedule variables (walkback
+mode, fixed length, continuation probability: 3 scalars) and the per-length counters
+(``max_walkback_steps`` integers); the learned ``alpha_k`` add ``max_walkback_steps`` weights.
+"""
+
+from tfzoo.registry import Preset, Reported, register
+
+_MODELS = "tfzoo.gsn.models"
+_PAPER = "003_a93095073811cc34.txt"
+
+register(Preset(
+    name="dae-spiral",
+    model=f"{_MODELS}:ScoreAutoencoder",
+    config=dict(input_dim=2, hidden_units=1000, activation="tanh", output_activation="linear",
+                tied_weights=False, criterion="dae", sigma=0.01),
+    task="spiral",
+    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=1000, epochs=50,
+                  note="the thesis trains by full-batch BFGS for 1000 iterations on a fixed corrupted set "
+                       "(L960): ScoreAutoencoder.fit_lbfgs; the Adam recipe for fit is [not in paper]"),
+    citation=f"{_PAPER}:947-976",
+    description="DAE on the 2-D spiral: 1000 tanh units, untied linear decoder, sigma = 0.01 (Fig. 3.5).",
+    expected_params=5002,
+))
+
+register(Preset(
+    name="dae-gmm1d",
+    model=f"{_MODELS}:ScoreAutoencoder",
+    config=dict(input_dim=1, hidden_units=256, activation="tanh", output_activation="linear", criterion="dae",
+                sigma=0.06),
+    task="gmm1d",
+    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
+                  note="the thesis fits a non-parametric r on a grid (tfzoo.gsn.theory.dae_grid_solution / "
+                       "rcae_grid_solution); this parametric DAE, its size and optimiser are [not in paper]"),
+    citation=f"{_PAPER}:926-945",
+    description="DAE on a 1-D Gaussian mixture (Sec. 3.3.3) with sigma = 0.06, the smallest sigma of Fig. 3.4.",
+    expected_params=769,
+))
+
+register(Preset(
+    name="dae-curve10d",
+    model=f"{_MODELS}:ScoreAutoencoder",
+    config=dict(input_dim=10, hidden_units=1000, activation="tanh", output_activation="linear", criterion="dae",
+                sigma=0.1, mh_proposal_scale=0.1, mh_points=10),
+    task="curve10d",
+    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
+                  note="architecture and optimiser [not in paper] (the spiral's is reused); "
+                       "sigma_train = sigma_MH = 0.1 (L1070-1073); mh_points n [not in paper]"),
+    citation=f"{_PAPER}:1064-1079",
+    description="DAE on a 1-D manifold in R^10, sampled by score-based Metropolis-Hastings (Fig. 3.6).",
+    expected_params=21010,
+))
+
+_GDAE = dict(input_dim=784, hidden_units=2000, reconstruction="bernoulli", corruption="salt_and_pepper",
+             corruption_level=0.5)
+_GDAE_TRAINING = dict(optimizer="sgd", learning_rate=0.1, batch_size=100, epochs=200,
+                      optimizer_args=dict(momentum=0.5),
+                      note="200 epochs (L2091); learning rate, momentum and batch size were 'selected on the "
+                           "training objective' and are not given [not in paper]")
+_GDAE_REPORTED = dict(
+    rbm_ais=Reported(-64.1, "nats", f"{_PAPER}:2099", "RBM, AIS estimate (Cho et al. 2013)"),
+    rbm_mixture=Reported(-233.0, "nats", f"{_PAPER}:2099", "RBM, same estimator, 100 Gibbs steps between samples"),
+)
+
+register(Preset(
+    name="gdae-mnist",
+    model=f"{_MODELS}:GenerativeDAE",
+    config=dict(**_GDAE, walkback="none", walkback_steps=1, max_walkback_steps=1),
+    task="mnist-binarized",
+    training=_GDAE_TRAINING,
+    reported=dict(test_log_likelihood=Reported(-142.0, "nats", f"{_PAPER}:2099-2101",
+                                               "reconstruction-mixture estimator, 10,000 consecutive chain states"),
+                  **_GDAE_REPORTED),
+    citation=f"{_PAPER}:2087-2106",
+    description="Generative DAE 784-2000-784 (tanh, Bernoulli output), salt-and-pepper 0.5, no walkback.",
+    expected_params=3138784 + 4,
+    test_config=dict(hidden_units=16),
+    test_params=784 * 16 + 16 + 16 * 784 + 784 + 4,
+))
+
+register(Preset(
+    name="gdae-mnist-walkback",
+    model=f"{_MODELS}:GenerativeDAE",
+    config=dict(**_GDAE, walkback="fixed", walkback_steps=5, max_walkback_steps=5),
+    task="mnist-binarized",
+    training=_GDAE_TRAINING,
+    reported=dict(test_log_likelihood=Reported(-116.0, "nats", f"{_PAPER}:2099-2101",
+                                               "reconstruction-mixture estimator, 10,000 consecutive chain states"),
+                  **_GDAE_REPORTED),
+    citation=f"{_PAPER}:2087-2106",
+    description="Generative DAE 784-2000-784 trained with walkback (5 fixed steps, all 5 pairs; L2091).",
+    expected_params=3138784 + 8,
+    test_config=dict(hidden_units=16),
+    test_params=784 * 16 + 16 + 16 * 784 + 784 + 8,
+))
+
+_GSN = dict(layer_sizes=(784, 1000, 1000), hidden_noise_std=2.0, noiseless_first_hidden=True,
+            input_corruption_level=0.4, walkback="fixed", walkback_steps=4)
+_GSN_TRAINING = dict(optimizer="sgd", learning_rate=0.25 / 784, batch_size=1, epochs=600,
+                     optimizer_args=dict(momentum=0.5), lr_decay_per_epoch=0.99,
+                     note="minibatch 1, lr 0.25, momentum 0.5, x0.99 per epoch, 100-600 epochs (L2128); "
+                          "lr 0.25 read as applying to the per-pixel mean cross-entropy [inferred], hence "
+                          "0.25/784 for tfzoo's per-example NLL (summed over pixels); the authors' code uses "
+                          "batch 100 [external]")
+_GSN_PARAMS = 784 * 1000 + 1000 * 1000 + 784 + 1000 + 1000
+
+register(Preset(
+    name="gsn-mnist",
+    model=f"{_MODELS}:GSN",
+    config=_GSN,
+    task="mnist-binarized",
+    training=_GSN_TRAINING,
+    reported=dict(
+        parzen_log_likelihood=Reported(214.0, "nats", f"{_PAPER}:2130-2158", "GSN-2, standard error 1.1, "
+                                       "Gaussian Parzen on 10,000 consecutive mean-field samples"),
+        parzen_mnist_train_centres=Reported(24.0, "nats", f"{_PAPER}:2156-2158", "10,000 MNIST training "
+                                            "examples as Parzen centres, standard error 1.6"),
+        parzen_dae=Reported(-152.0, "nats", f"{_PAPER}:2156-2158", "DAE (GSN-1 without hidden noise), SE 2.2"),
+    ),
+    citation=f"{_PAPER}:2108-2158",
+    description="GSN-2 784-1000-1000: odd/even updates, tied weights, hidden noise std 2, salt-and-pepper 0.4.",
+    expected_params=_GSN_PARAMS + 7,
+    test_config=dict(layer_sizes=(784, 16, 16)),
+    test_params=784 * 16 + 16 * 16 + 784 + 16 + 16 + 7,
+))
+
+register(Preset(
+    name="gsn-mnist-scaled",
+    model=f"{_MODELS}:GSN",
+    config=dict(_GSN, learn_scaling=True),
+    task="mnist-binarized",
+    training=_GSN_TRAINING,
+    reported=dict(parzen_log_likelihood=Reported(237.44, "nats", f"{_PAPER}:2171",
+                                                 "best GSN with learned scaling factors, sampled with alpha_1; "
+                                                 "Parzen sigma on validation, 10,000 consecutive samples")),
+    citation=f"{_PAPER}:2160-2182",
+    description="GSN-2 784-1000-1000 with learned walkback scaling factors alpha_k (Sec. 5.3.3, 5.5.3).",
+    expected_params=_GSN_PARAMS + 7 + 4,
+    test_config=dict(layer_sizes=(784, 16, 16)),
+    test_params=784 * 16 + 16 * 16 + 784 + 16 + 16 + 7 + 4,
+))
