@@ -1,4 +1,4 @@
-"""Writes the Lecture 3 notebooks ``colab/lecture_*.ipynb`` (run: ``python colab/lecture_make_notebooks.py``)."""
+"""Writes the Lecture 3 notebooks ``colab/lecture_*.ipynb`` (run: ``python colab/make_lecture_notebooks.py``)."""
 
 import os
 

@@ -1,5 +1,6 @@
-"""Fills README.md's family sections (from docs/<family>.md) and benchmark tables (from
-benchmarks/results/*.json). Run after a benchmark or a docs change: ``python docs/build_readme.py``.
+"""Fills README.md's family summaries (title and first paragraph of each docs/<family>.md, with a
+link to the whole section), the table of registered models, and the benchmark tables (from
+benchmarks/results/*.json). Run after a benchmark, preset or docs change: ``python docs/build_readme.py``.
 """
 
 import os
@@ -17,12 +18,30 @@ def replace_block(text: str, marker: str, body: str) -> str:
     return pattern.sub(lambda _: f"<!-- {marker} -->\n{body}\n<!-- /{marker} -->", text, count=1)
 
 
+def models_table() -> str:
+    """Every registered preset with its parameter count, description and source lines."""
+    sys.path.insert(0, os.path.join(HERE, ".."))
+    import tfzoo
+
+    rows = ["### Registered models", "", "| name | parameters | what | paper lines |", "|---|---|---|---|"]
+    for name in tfzoo.list_models():
+        preset = tfzoo.get_preset(name)
+        params = f"{preset.expected_params:,}" if preset.expected_params is not None else "—"
+        rows.append(f"| `{name}` | {params} | {preset.description} | `{preset.citation}` |")
+    return "\n".join(rows)
+
+
 def main():
     families = [f for f in ORDER if os.path.exists(os.path.join(HERE, f"{f}.md"))]
     sections = []
     for family in families:
         with open(os.path.join(HERE, f"{family}.md")) as f:
-            sections.append(f.read().strip())
+            title, _, body = f.read().strip().partition("\n")
+        first_paragraph = body.strip().split("\n\n")[0]
+        sections.append(f"### {title.lstrip('# ')}\n\n{first_paragraph}\n\n"
+                        f"Everything about it — what is implemented, usage, presets, measured numbers beside "
+                        f"the paper's and what is missing: [docs/{family}.md](docs/{family}.md).")
+    sections.append(models_table())
     tables = subprocess.run([sys.executable, os.path.join(HERE, "..", "benchmarks", "run.py"), "--summary"],
                             capture_output=True, text=True, check=True).stdout.strip()
     with open(README) as f:

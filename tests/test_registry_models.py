@@ -6,8 +6,12 @@ the ``.keras`` file reloads in a fresh process with equal outputs; every exporte
 endpoint, reloaded in a fresh process where tfzoo is not importable, equals the in-memory model.
 
 Presets too large for a CPU test declare ``test_config`` overrides (and pin ``test_params``).
+Presets whose test models are identical (the configuration-only Real NVP presets share one small
+test configuration) are built and checked once, under the first such name; every preset still has
+its own pinned parameter count.
 """
 
+import json
 import os
 
 import numpy as np
@@ -17,8 +21,18 @@ import tfzoo
 from tfzoo import testing
 
 NAMES = tfzoo.list_models()
-# One worker runs this whole module, so the shared `exported` fixture is built once.
-pytestmark = pytest.mark.xdist_group("registry")
+
+
+def _test_model_identity(name):
+    preset = tfzoo.get_preset(name)
+    return preset.model, json.dumps({**preset.config, **(preset.test_config or {})}, sort_keys=True)
+
+
+_FIRST_WITH_IDENTITY = {}
+for _name in NAMES:
+    _FIRST_WITH_IDENTITY.setdefault(_test_model_identity(_name), _name)
+#: One name per distinct test model.
+BUILT = sorted(set(_FIRST_WITH_IDENTITY.values()))
 
 
 def build(name):
@@ -26,14 +40,14 @@ def build(name):
     return tfzoo.create_model(name, **(preset.test_config or {}))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(tmp_path_factory):
     """Builds every model once, exports it, saves it as .keras, and reloads both in fresh processes."""
     import keras
 
     root = tmp_path_factory.mktemp("registry")
     models, expected, jobs, keras_jobs = {}, {}, [], []
-    for name in NAMES:
+    for name in BUILT:
         keras.utils.set_random_seed(0)
         model = build(name)
         endpoints = model.export_endpoints()
@@ -69,7 +83,7 @@ def test_parameter_count_is_pinned(name):
     assert model.count_params() == pinned
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BUILT)
 def test_forward_pass_is_finite(name, exported):
     _, models, _ = exported
     model = models[name]
@@ -78,7 +92,7 @@ def test_forward_pass_is_finite(name, exported):
         assert np.all(np.isfinite(tensor)), f"{name}: non-finite output"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BUILT)
 def test_fit_steps_change_every_trainable_variable(name):
     import keras
 
@@ -91,7 +105,7 @@ def test_fit_steps_change_every_trainable_variable(name):
     assert not unchanged, f"{name}: no gradient reached {unchanged}"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BUILT)
 def test_keras_file_round_trips_in_fresh_process(name, exported):
     root, models, _ = exported
     x = np.load(root / name / "serve_input.npy")
@@ -99,7 +113,7 @@ def test_keras_file_round_trips_in_fresh_process(name, exported):
     np.testing.assert_allclose(reloaded, np.asarray(models[name](x, training=False)), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", BUILT)
 def test_savedmodel_endpoints_match_without_tfzoo(name, exported):
     root, _, expected = exported
     with np.load(root / name / "reloaded.npz") as reloaded:

@@ -1,6 +1,7 @@
 """NICE and Real NVP (Dinh's thesis, ``004_6b1d8905d771edf8.txt`` chapter 5) on TFP bijectors.
 
-Importing this package imports TensorFlow; the registry imports only :mod:`tfzoo.flows.presets`.
+Importing this package is light (the registry imports :mod:`tfzoo.flows.presets`); the names below
+import TensorFlow on first use.
 
 Example:
     >>> import tfzoo
@@ -9,9 +10,17 @@ Example:
     >>> model.bits_per_dim(x_test)                             # doctest: +SKIP
 """
 
-from tfzoo.flows.callbacks import BatchNormBijector
-from tfzoo.flows.models import (DenseCouplingFlow, FlowModel, MultiScaleRealNVP, inpainting_masks,
-                                manifold_latents)
+from tfzoo.lazy import lazy_attributes
 
-__all__ = ["BatchNormBijector", "DenseCouplingFlow", "FlowModel", "MultiScaleRealNVP",
-           "inpainting_masks", "manifold_latents"]
+_LAZY = {
+    "BatchNormBijector": "tfzoo.flows.callbacks",
+    "DenseCouplingFlow": "tfzoo.flows.models",
+    "FlowModel": "tfzoo.flows.models",
+    "MultiScaleRealNVP": "tfzoo.flows.models",
+    "inpainting_masks": "tfzoo.flows.models",
+    "manifold_latents": "tfzoo.flows.models",
+}
+__all__ = sorted(_LAZY)
+
+
+__getattr__ = lazy_attributes(__name__, _LAZY)

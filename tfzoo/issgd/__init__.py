@@ -16,7 +16,7 @@ Importing this package is light (the registry imports ``tfzoo.issgd.presets``); 
 import TensorFlow on first use.
 """
 
-import importlib
+from tfzoo.lazy import lazy_attributes
 
 _LAZY = {
     "ImportanceWeightTable": "tfzoo.issgd.callback",
@@ -27,7 +27,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'tfzoo.issgd' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
