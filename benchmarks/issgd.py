@@ -12,7 +12,7 @@ from the same initial weights, same batch size (64) and step count, over a few s
 quartiles). Also measured: per-example norm throughput of Proposition 3 against the vectorised
 Jacobian path, and the per-step cost of ISSGD against SGD (master alone, and with the simulated
 workers running on the same CPU). The ISSGD model of setting (a), seed 0, is exported to
-``savedmodels/issgd-mnist/``.
+``savedmodels/issgd-mnist-small/``.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _export(model, metrics: dict):
     import tfzoo
     from tfzoo.savedmodel import export, write_model_card
 
-    path = os.path.join(REPO, "savedmodels", "issgd-mnist")
+    path = os.path.join(REPO, "savedmodels", PRESET)
     export(model, path)
     write_model_card(
         path, preset=tfzoo.get_preset(PRESET), metrics=metrics,
