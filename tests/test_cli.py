@@ -89,6 +89,7 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     (["train", "lenet-mnist", "--data-dir", "/nonexistent/mnist"], "/nonexistent/mnist"),
     (["train", "mlp-moons", "--set", "hidden_units"], "--set expects KEY=VALUE"),
     (["train", "mlp-moons", "--set", "widht=3"], "unknown override(s) ['widht']"),
+    (["train", "issgd-svhn"], "issgd-svhn has no data task in tfzoo.datasets"),
 ])
 def test_bad_input_exits_2_with_a_message_not_a_traceback(args, message, tmp_path):
     done = tfzoo_cli(*args, "-o", str(tmp_path / "run"), check=False)

@@ -93,16 +93,20 @@ def test_forward_pass_is_finite(name, exported):
 
 
 @pytest.mark.parametrize("name", BUILT)
-def test_fit_steps_change_every_trainable_variable(name):
+def test_fit_steps_change_every_trainable_variable_and_evaluate_runs(name):
     import keras
 
     keras.utils.set_random_seed(0)
     model = build(name)
     before = [np.array(v) for v in model.trainable_variables]
-    history = model.fit(*model.example_fit_data(8, seed=3), batch_size=4, epochs=1, verbose=0)
+    history = model.fit(*model.example_fit_data(8, seed=3), batch_size=4, epochs=1, verbose=0,
+                        callbacks=model.training_callbacks())
     assert np.isfinite(history.history["loss"][-1])
     unchanged = [v.path for v, b in zip(model.trainable_variables, before) if np.array_equal(np.array(v), b)]
     assert not unchanged, f"{name}: no gradient reached {unchanged}"
+    # evaluate (the train job's validation and test) works too
+    evaluated = model.evaluate(*model.example_fit_data(8, seed=4), batch_size=4, verbose=0, return_dict=True)
+    assert np.isfinite(evaluated["loss"])
 
 
 @pytest.mark.parametrize("name", BUILT)

@@ -160,13 +160,20 @@ class ScoreAutoencoder(ZooModel):
             penalty = tf.reduce_sum(tf.square(slope) * tf.reduce_sum(tf.square(self.encoder_kernel), 0), -1)
         return tf.reduce_mean(error + self.sigma**2 * penalty)
 
-    def train_step(self, data):
+    def _batch_loss(self, data):
+        """The criterion on a batch with fresh corruption noise (labels, if any, are ignored)."""
         x = self.check_input(data[0] if isinstance(data, tuple) else data)
-        noise = keras.random.normal(tf.shape(x), seed=self.seed_generator)
+        return self.criterion_loss(x, keras.random.normal(tf.shape(x), seed=self.seed_generator))
+
+    def train_step(self, data):
         with tf.GradientTape() as tape:
-            loss = self.criterion_loss(x, noise)
+            loss = self._batch_loss(data)
         self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
         self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        self.loss_tracker.update_state(self._batch_loss(data))
         return {"loss": self.loss_tracker.result()}
 
     def compile_from_recipe(self, training: dict, **kwargs):
@@ -358,19 +365,30 @@ class _WalkbackChain(ZooModel):
             x = self._sample_visible(dist, step_seeds[1])
         return tf.stack(losses)
 
-    def train_step(self, data):
+    def _batch_loss(self, data):
+        """The walkback loss of a batch under the current schedule, and the realised lengths."""
         x0 = self.check_input(data[0] if isinstance(data, tuple) else data)
         seeds = split_seed(self.seed_generator.next(), 2)
         lengths = self.walkback_lengths(tf.shape(x0)[0], seeds[0])
         mask = tf.cast(tf.range(self.max_walkback_steps)[:, None] < lengths[None, :], x0.dtype)
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.reduce_sum(mask * self.walkback_losses(x0, seeds[1]), axis=0))
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
-        self.walkback_length_counts.assign_add(
-            tf.math.bincount(lengths - 1, minlength=self.max_walkback_steps, maxlength=self.max_walkback_steps))
+        return tf.reduce_mean(tf.reduce_sum(mask * self.walkback_losses(x0, seeds[1]), axis=0)), lengths
+
+    def _track(self, loss, lengths):
         self.loss_tracker.update_state(loss)
         self.length_tracker.update_state(tf.cast(lengths, tf.float32))
         return {"loss": self.loss_tracker.result(), "walkback_length": self.length_tracker.result()}
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss, lengths = self._batch_loss(data)
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
+        self.walkback_length_counts.assign_add(
+            tf.math.bincount(lengths - 1, minlength=self.max_walkback_steps, maxlength=self.max_walkback_steps))
+        return self._track(loss, lengths)
+
+    def test_step(self, data):
+        """The same loss on held-out data; the realised-length counts log training only."""
+        return self._track(*self._batch_loss(data))
 
     def compile_from_recipe(self, training: dict, **kwargs):
         kwargs.setdefault("jit_compile", False)
