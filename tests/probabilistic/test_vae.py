@@ -135,3 +135,13 @@ def test_endpoints_are_stateless_and_bad_input_is_refused(toy):
         vae.elbo(np.zeros((2, 3), "float32"), 1, 0)
     with pytest.raises(ValueError, match="affine Gaussian"):
         VAE(input_shape=(4,), hidden_units=(3,), latent_dim=2).linear_gaussian_log_prob(x)
+
+
+def test_log_prob_is_the_deterministic_iwae_estimate_close_to_exact_log_p(toy):
+    vae, x = toy
+    estimate = vae.log_prob(x).numpy()
+    np.testing.assert_array_equal(estimate, vae.log_prob(x).numpy())            # a function of x
+    np.testing.assert_allclose(estimate, vae.iwae(x, vae.log_prob_samples, 0).numpy())
+    log_p, elbo = vae.linear_gaussian_log_prob(x).numpy(), closed_form_elbo(vae, x).numpy()
+    # IWAE-1000 closes most of the ELBO's gap to the exact log-likelihood here.
+    assert np.all(np.abs(estimate - log_p) < 0.2 * (log_p - elbo))

@@ -193,6 +193,19 @@ class VAE(ZooModel):
         log_w = self._log_importance_weights_flat(flat, self._noise(k, tf.shape(flat)[0], seed))
         return tf.reduce_logsumexp(log_w, axis=0) - tf.math.log(tf.cast(k, tf.float32))
 
+    #: Importance samples of the ``log_prob`` estimate (Burda et al. 2016 report IWAE-5000).
+    log_prob_samples = 1000
+
+    def log_prob(self, x):
+        """An estimate of ``log p(x)``: the IWAE bound with ``log_prob_samples`` draws and seed 0.
+
+        ``log p(x)`` has no closed form with a neural decoder. IWAE-K is a stochastic lower bound whose
+        expectation increases to ``log p(x)`` as K grows (Burda et al. 2016, Theorem 1); the fixed
+        seed makes this estimate a deterministic function of ``x``. ``iwae(x, k, seed)`` chooses K
+        and the draw.
+        """
+        return self.iwae(x, self.log_prob_samples, 0)
+
     def joint_log_prob_with_noise(self, x, eps):
         """Observation 1's ``log p_{theta,lambda}(x, eps) = log(p(x, z)/q(z | x)) + log N(eps; 0, I)``."""
         return self.log_importance_weights(x, eps) + self.prior().log_prob(eps)
@@ -278,7 +291,7 @@ class VAE(ZooModel):
 
     def export_endpoints(self) -> dict:
         """``serve``/``encode`` (posterior mean and log std), ``decode(z)``, ``sample(n, seed)``,
-        ``elbo(x, k, seed)`` and ``iwae(x, k, seed)``."""
+        ``elbo(x, k, seed)``, ``iwae(x, k, seed)`` and ``log_prob(x)`` (the IWAE-1000 estimate)."""
         x_spec = self.input_signature()
         k_seed = [tf.TensorSpec((), tf.int32, name="k"), tf.TensorSpec((), tf.int32, name="seed")]
         return {
@@ -289,13 +302,15 @@ class VAE(ZooModel):
                                      tf.TensorSpec((), tf.int32, name="seed")]),
             "elbo": (self.elbo, x_spec + k_seed),
             "iwae": (self.iwae, x_spec + k_seed),
+            "log_prob": (self.log_prob, x_spec),
         }
 
     def example_endpoint_inputs(self, seed: int = 0) -> dict:
         x = self.example_batch(3, seed)
         z = np.random.default_rng(seed).normal(size=(2, self.latent_dim)).astype(np.float32)
         return {"serve": (x,), "encode": (x,), "decode": (z,), "sample": (np.int32(3), np.int32(seed)),
-                "elbo": (x, np.int32(4), np.int32(seed)), "iwae": (x, np.int32(4), np.int32(seed))}
+                "elbo": (x, np.int32(4), np.int32(seed)), "iwae": (x, np.int32(4), np.int32(seed)),
+                "log_prob": (x,)}
 
     def plot_panel(self, ax, data) -> bool:
         """Decoder means of prior draws z ~ N(0, I) (image data only)."""
