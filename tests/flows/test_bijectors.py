@@ -3,6 +3,7 @@ logit, priors and the Table 5.1 bits/dim conversions (004_6b1d8905d771edf8.txt c
 
 import math
 
+import keras
 import numpy as np
 import pytest
 import scipy.stats
@@ -29,6 +30,7 @@ def autodiff_log_det(bijector, x):
 
 
 def coupling(event_shape, mask, parity, kind="affine", order="shift_then_scale", scale=0.7):
+    keras.utils.set_random_seed(0)  # the same coupling network whatever ran before
     layer = CouplingLayer(event_shape=event_shape, mask=mask, parity=parity, coupling=kind,
                           order=order, hidden_layers=1, hidden_units=8, num_blocks=1, feature_maps=4)
     layer.build(None)
@@ -59,7 +61,8 @@ def test_affine_vector_coupling(order, parity):
     y, log_det = check_bijector(layer.bijector(), VECTOR)
     kept = bijectors.alternating_mask(6, parity) == 1
     np.testing.assert_array_equal(y.numpy()[:, kept], VECTOR[:, kept])
-    assert np.all(np.abs(log_det) > 1e-3)
+    # not volume-preserving (a row whose ReLU units are all inactive may have s = 0)
+    assert np.any(np.abs(log_det) > 1e-3)
 
 
 def test_additive_coupling_is_volume_preserving():
