@@ -1,10 +1,12 @@
-"""Benchmark runner: ``python benchmarks/run.py <family> [--quick]``.
+"""Benchmark runner: ``python benchmarks/run.py <family> [--quick] [--only PART,PART]``.
 
 Each ``benchmarks/<family>.py`` defines ``run(quick: bool) -> dict`` that measures tfzoo against a
 named baseline *in the same run on the same machine* and returns JSON-serialisable results. The
 runner adds the machine, library versions and wall clock, and writes
 ``benchmarks/results/<family>.json``; ``python benchmarks/run.py --summary`` prints the Markdown
-tables the README shows (each family's ``summary(results) -> str``).
+tables the README shows (each family's ``summary(results) -> str``). ``--only`` re-measures some
+parts of a family whose ``run`` accepts ``only`` and merges them into its existing results file
+(each re-measured part's date is recorded under ``part_dates``).
 """
 
 from __future__ import annotations
@@ -51,16 +53,27 @@ def timed(function, *args, repeat: int = 1, **kwargs):
     return result, best
 
 
-def run_family(family: str, quick: bool) -> dict:
+def run_family(family: str, quick: bool, only: list | None = None) -> dict:
     sys.path.insert(0, HERE)
     module = importlib.import_module(family)
+    path = os.path.join(RESULTS, f"{family}.json")
     start = time.time()
-    results = module.run(quick=quick)
-    record = {"family": family, "quick": quick, "machine": machine(),
-              "wall_clock_s": round(time.time() - start, 1),
-              "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "results": results}
+    date = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    if only:
+        with open(path) as f:
+            record = json.load(f)
+        if record["quick"] != quick:
+            raise SystemExit(f"{path} holds a {'quick' if record['quick'] else 'full'} run: re-measure parts "
+                             "of the same size")
+        record["results"].update(module.run(quick=quick, only=only))
+        record.setdefault("part_dates", {}).update({part: date for part in only})
+    else:
+        record = {"family": family, "quick": quick, "machine": machine(),
+                  "wall_clock_s": round(time.time() - start, 1), "date": date,
+                  "results": module.run(quick=quick)}
+        record["wall_clock_s"] = round(time.time() - start, 1)
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, f"{family}.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)
     return record
 
@@ -84,11 +97,12 @@ def main():
     parser.add_argument("family", nargs="?")
     parser.add_argument("--quick", action="store_true", help="a reduced size, for a smoke run")
     parser.add_argument("--summary", action="store_true", help="print the README tables")
+    parser.add_argument("--only", help="comma-separated parts to re-measure and merge into the results file")
     args = parser.parse_args()
     if args.summary:
         print(summary())
     else:
-        record = run_family(args.family, args.quick)
+        record = run_family(args.family, args.quick, args.only.split(",") if args.only else None)
         print(json.dumps(record["results"], indent=1)[:4000])
 
 

@@ -12,8 +12,8 @@ import tensorflow_probability as tfp
 
 from tfzoo.errors import InputError
 from tfzoo.flows import BatchNormBijector, DenseCouplingFlow, MultiScaleRealNVP, bijectors
-from tfzoo.flows.layers import BatchNormStatistics
-from tfzoo.flows.models import inpainting_masks, manifold_latents
+from tfzoo.flows.layers import BatchNormStatistics, WeightNormConv2D
+from tfzoo.flows.models import inpainting_masks, manifold_latents, sphere_latents
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -222,3 +222,75 @@ def test_dequantised_255_pixels_stay_in_the_support(multiscale, nice):
     assert np.all(np.isfinite(multiscale[0].log_prob(worst)))
     assert np.all(np.isfinite(multiscale[0].bits_per_dim(x, seed=3)))
     assert np.all(np.isfinite(nice.bits_per_dim(np.full((2, 6, 6, 1), 255.0, "float32"), seed=3)))
+
+
+def test_weight_norm_conv_is_the_normalised_kernel_and_scale_invariant():
+    conv = WeightNormConv2D(4, 3, scale_l2=5e-5)
+    conv.build((None, 6, 6, 2))
+    v, g = conv.direction.numpy(), conv.scale.numpy()
+    np.testing.assert_allclose(g, np.linalg.norm(v.reshape(-1, 4), axis=0), rtol=1e-6)  # w = v at init
+    conv.scale.assign([0.5, 1.0, 2.0, 3.0])
+    conv.bias.assign([0.1, -0.2, 0.3, 0.0])
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 2)).astype("float32")
+    kernel = np.array([0.5, 1.0, 2.0, 3.0]) * v / np.linalg.norm(v.reshape(-1, 4), axis=0)
+    expected = tf.nn.conv2d(x, kernel.astype("float32"), 1, "SAME") + [0.1, -0.2, 0.3, 0.0]
+    np.testing.assert_allclose(conv(x), expected, atol=1e-5)
+    conv.direction.assign(7.0 * v)  # w depends on v only through its direction
+    np.testing.assert_allclose(conv(x), expected, atol=1e-5)
+    np.testing.assert_allclose(float(tf.add_n(conv.losses)), 5e-5 * (0.25 + 1 + 4 + 9), rtol=1e-5)
+
+
+def test_weight_scale_l2_enters_the_training_objective_exactly():
+    """Same seed, same data, one SGD step: the scales of a model with L2 coefficient λ move by
+    exactly −lr · 2λg more than those of the same model with λ = 0 (L1652)."""
+    x = np.random.default_rng(2).integers(0, 256, size=(8, 4, 4, 1)).astype("float32")
+    scales = {}
+    for l2 in (0.0, 10.0):
+        keras.utils.set_random_seed(0)
+        model = MultiScaleRealNVP(input_shape=(4, 4, 1), num_scales=1, num_blocks=0, feature_maps=2,
+                                  final_couplings=2, batch_norm=False, weight_scale_l2=l2)
+        model.build_from_preset()
+        model.compile(optimizer=keras.optimizers.SGD(0.01))
+        before = {v.path: v.numpy() for v in model.trainable_variables if v.path.endswith("net/input_conv/scale")}
+        assert len(before) == 2 and len(model.losses) == (4 if l2 else 0)  # 2 couplings × 2 convs
+        model.fit(x, batch_size=8, epochs=1, verbose=0, shuffle=False)
+        scales[l2] = {k: (before[k], v.numpy()) for v in model.trainable_variables for k in before if v.path == k}
+    for key, (g, after_regularised) in scales[10.0].items():
+        np.testing.assert_allclose(scales[0.0][key][0], g)  # same initialisation
+        np.testing.assert_allclose(scales[0.0][key][1] - after_regularised, 0.01 * 2 * 10.0 * g, rtol=1e-3)
+
+
+def test_latent_sphere_is_an_even_angle_grid_on_a_random_unit_sphere(nice):
+    grid = sphere_latents(36, num_polar=4, num_azimuth=6, seed=3)
+    assert grid.shape == (4, 6, 36)
+    points = grid.reshape(-1, 36)
+    np.testing.assert_allclose(np.linalg.norm(points, axis=1), 1.0, rtol=1e-6)
+    assert np.linalg.matrix_rank(points, tol=1e-5) == 3  # a three-dimensional subspace
+    basis = np.linalg.svd(points, full_matrices=False)[2][:3]
+    np.testing.assert_allclose(np.linalg.norm(points @ basis.T, axis=1), 1.0, rtol=1e-5)
+    # neighbouring azimuths on the same polar circle are equally far apart
+    steps = np.linalg.norm(np.diff(grid[1], axis=0), axis=1)
+    np.testing.assert_allclose(steps, steps[0], rtol=1e-5)
+    assert not np.allclose(grid, sphere_latents(36, 4, 6, seed=4))
+    images = nice.latent_sphere(num_polar=2, num_azimuth=3, seed=3, radius=2.0)
+    assert images.shape == (2, 3, 6, 6, 1)
+    expected = np.clip(nice.decode(sphere_latents(36, 2, 3, 3, 2.0).reshape(6, 36)), 0, 255)
+    np.testing.assert_allclose(images.reshape(6, 6, 6, 1), expected, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="at least 3"):
+        sphere_latents(2)
+
+
+def test_horizontal_flips_mirror_about_half_of_the_training_images():
+    model = MultiScaleRealNVP(input_shape=(4, 4, 1), num_scales=1, num_blocks=0, feature_maps=2,
+                              final_couplings=2, horizontal_flips=True, seed=3)
+    model.build_from_preset()
+    x = np.random.default_rng(0).integers(0, 256, size=(200, 4, 4, 1)).astype("float32")
+    out = model._augmented(tf.constant(x)).numpy()
+    same = np.all(out == x, axis=(1, 2, 3))
+    mirrored = np.all(out == x[:, :, ::-1], axis=(1, 2, 3))
+    assert np.all(same | mirrored)  # every image is itself or its left-right mirror
+    assert 70 < mirrored.sum() < 130
+    plain = MultiScaleRealNVP(input_shape=(4, 4, 1), num_scales=1, num_blocks=0, feature_maps=2, final_couplings=2)
+    np.testing.assert_array_equal(plain._augmented(tf.constant(x)), x)
+    with pytest.raises(ValueError, match="image inputs"):
+        DenseCouplingFlow(input_shape=(2,), preprocessing="none", horizontal_flips=True)

@@ -1,6 +1,7 @@
 """A two-worker cluster on localhost (separate processes): workers refresh the weights while the
 master trains without waiting, and killing a worker mid-run costs no training progress (003
-section 7.4.2, lines 2553–2577: the master is "almost oblivious to the existence of the workers").
+section 7.4.2, lines 2553–2577: the master is "almost oblivious to the existence of the workers");
+in exact mode the master waits at each publication for a full sweep (Fig. 7.1, line 2581).
 
 The test runs in a fresh process: connecting to a cluster resets TensorFlow's eager context, which
 would invalidate the variables other tests created in this one.
@@ -43,15 +44,21 @@ with LocalCluster(num_workers=2, lifetime_s=240) as cluster:
                             callbacks=[issgd], verbose=0, shuffle=False)
         losses.append(history.history["loss"][-1])
         versions.append(int(issgd.table.param_version.min()))
-    print(dict(step=issgd.step, versions=versions, losses=losses, refreshed=issgd.refreshed_examples,
-               hook_max=max(issgd.hook_seconds[1:]), hook_median=float(np.median(issgd.hook_seconds))),
-          flush=True)
+    result = dict(step=issgd.step, versions=versions, losses=losses, refreshed=issgd.refreshed_examples,
+                  hook_max=max(issgd.hook_seconds[1:]), hook_median=float(np.median(issgd.hook_seconds)))
+    # exact mode (the barriers of Fig. 7.1): the same callback, table and step counter, 10 more steps
+    issgd.mode = "exact"
+    model.fit(issgd.dataset(), steps_per_epoch=10, epochs=5, initial_epoch=4, callbacks=[issgd], verbose=0,
+              shuffle=False)
+    result.update(exact_step=issgd.step, exact_versions=(int(issgd.table.param_version.min()),
+                                                          int(issgd.table.param_version.max())))
+    print(result, flush=True)
 import os
 os._exit(0)  # the coordinator's threads would keep the interpreter from exiting
 """
 
 
-def test_two_worker_cluster_refreshes_without_blocking_and_survives_a_dead_worker():
+def test_two_worker_cluster_refreshes_without_blocking_survives_a_dead_worker_and_runs_exact_mode():
     out = testing.run_in_fresh_python(SCRIPT, timeout=240)
     result = eval(out.strip().splitlines()[-1])
     assert result["step"] == 120  # every step ran, through the kill and the restart
@@ -64,3 +71,7 @@ def test_two_worker_cluster_refreshes_without_blocking_and_survives_a_dead_worke
     assert result["losses"][-1] < result["losses"][0]
     # the master never waits for a sweep: its per-step bookkeeping stays far below a second
     assert result["hook_median"] < 0.05 and result["hook_max"] < 1.0, result
+    # exact mode: at each publication (steps 125 and 130) the master waits for a full sweep by the
+    # workers, so after the last one every weight was computed from the step-130 parameters
+    assert result["exact_step"] == 130
+    assert result["exact_versions"] == (130, 130), result

@@ -19,6 +19,7 @@ _LAZY = {
     "MultiScaleRealNVP": "tfzoo.flows.models",
     "inpainting_masks": "tfzoo.flows.models",
     "manifold_latents": "tfzoo.flows.models",
+    "sphere_latents": "tfzoo.flows.models",
 }
 __all__ = sorted(_LAZY)
 

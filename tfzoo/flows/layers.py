@@ -1,7 +1,8 @@
 """Keras 3 layers that own the flows' variables; each hands out a TFP bijector that uses them.
 
 * :class:`MLPCouplingNet` — NICE's t network (L1454): a ReLU MLP reading x_I₁ and writing (t, n) for I₂;
-* :class:`ResNetCouplingNet` — Real NVP's convolutional ResNet (L1630–1652);
+* :class:`ResNetCouplingNet` — Real NVP's convolutional ResNet (L1630–1652), optionally with
+  :class:`WeightNormConv2D` (weight normalisation, L1576, with the L2 penalty on its scales, L1652);
 * :class:`CouplingLayer` — a mask, a network and the learned scalar ``scale`` of
   ``s = scale · tanh(n)`` (initialised to 0, so an affine coupling starts as the identity in s);
   ``bijector()`` returns a :class:`tfzoo.flows.bijectors.MaskedCoupling`;
@@ -70,17 +71,60 @@ class MLPCouplingNet(keras.layers.Layer):
         return self._scatter(t), self._scatter(n)
 
 
+class WeightNormConv2D(keras.layers.Layer):
+    """A "same"-padded, stride-1 convolution with weight normalisation (Salimans & Kingma 2016),
+    the reparametrisation Real NVP uses against poor conditioning (L1574–1576): each output
+    channel's kernel is ``w_c = g_c · v_c / ‖v_c‖₂`` with a free direction ``v_c`` and a scale
+    ``g_c``. The thesis adds "a small L2 regularizer ‖θ‖² on the weight scale parameters (in weight
+    normalization parametrization) with a coefficient of 5·10⁻⁵" (L1652): ``scale_l2`` · Σ g_c²
+    enters ``layer.losses``. At initialisation ``g_c = ‖v_c‖₂``, so w starts as the Glorot-uniform
+    kernel an ordinary ``Conv2D`` would have [choice: the thesis gives no initialisation].
+
+    Example:
+        >>> conv = WeightNormConv2D(4, 3)
+        >>> conv.build((None, 8, 8, 2))
+        >>> [tuple(v.shape) for v in (conv.direction, conv.scale, conv.bias)]
+        [(3, 3, 2, 4), (4,), (4,)]
+    """
+
+    def __init__(self, filters: int, kernel_size: int = 3, scale_l2: float = 5e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.kernel_size, self.scale_l2 = filters, kernel_size, scale_l2
+
+    def build(self, input_shape):
+        k = self.kernel_size
+        self.direction = self.add_weight(shape=(k, k, input_shape[-1], self.filters),
+                                         initializer="glorot_uniform", name="direction")
+        self.scale = self.add_weight(shape=(self.filters,), initializer="ones", name="scale",
+                                     regularizer=keras.regularizers.L2(self.scale_l2) if self.scale_l2 else None)
+        self.scale.assign(tf.norm(tf.reshape(self.direction, (-1, self.filters)), axis=0))
+        self.bias = self.add_weight(shape=(self.filters,), initializer="zeros", name="bias")
+
+    @property
+    def kernel(self):
+        return self.scale * tf.math.l2_normalize(self.direction, axis=(0, 1, 2))
+
+    def call(self, x):
+        return tf.nn.conv2d(x, self.kernel, 1, "SAME") + self.bias
+
+
 class ResNetCouplingNet(keras.layers.Layer):
     """Real NVP's s/t network (L1635–1652): 3×3 conv to ``feature_maps``, ``num_blocks`` residual
     blocks ``h + conv(relu(conv(relu(h))))`` (one hidden layer each, identity shortcut), ReLU and a
-    linear 3×3 conv to 2c outputs (t and n). Kernel sizes are not in the thesis [choice: 3×3];
-    weight normalisation and batch norm inside the network are not implemented.
+    linear 3×3 conv to 2c outputs (t and n). Kernel sizes are not in the thesis [choice: 3×3].
+    With ``weight_norm`` every convolution is a :class:`WeightNormConv2D` (L1576, L1652) whose
+    scales carry the L2 penalty ``weight_scale_l2``. Whether batch norm is also used *inside* s/t is
+    not in the thesis (notes §5.3): tfzoo's batch norm is the bijector between couplings only.
     """
 
     def __init__(self, channels: int, num_blocks: int, feature_maps: int, with_log_scale: bool,
-                 **kwargs):
+                 weight_norm: bool = False, weight_scale_l2: float = 5e-5, **kwargs):
         super().__init__(**kwargs)
-        conv = keras.layers.Conv2D
+        if weight_norm:
+            def conv(filters, kernel_size, padding, name):
+                return WeightNormConv2D(filters, kernel_size, weight_scale_l2, name=name)
+        else:
+            conv = keras.layers.Conv2D
         self.with_log_scale = with_log_scale
         self.inp = conv(feature_maps, 3, padding="same", name="input_conv")
         self.blocks = [(conv(feature_maps, 3, padding="same", name=f"block{i}_hidden"),
@@ -119,11 +163,13 @@ class CouplingLayer(keras.layers.Layer):
         order: ``"shift_then_scale"`` (thesis L1364) or ``"scale_then_shift"`` (paper, TFP).
         hidden_layers, hidden_units: the MLP's size.
         num_blocks, feature_maps: the ResNet's size.
+        weight_norm, weight_scale_l2: weight-normalised ResNet convolutions and the L2 coefficient
+            on their scales (:class:`WeightNormConv2D`; images only).
     """
 
     def __init__(self, *, event_shape, mask="alternating", parity=0, coupling="affine",
                  order="shift_then_scale", hidden_layers=2, hidden_units=64, num_blocks=2,
-                 feature_maps=32, **kwargs):
+                 feature_maps=32, weight_norm=False, weight_scale_l2=5e-5, **kwargs):
         super().__init__(**kwargs)
         if mask not in MASKS or coupling not in COUPLINGS:
             raise ValueError(f"mask must be one of {MASKS} and coupling one of {COUPLINGS}, "
@@ -147,7 +193,8 @@ class CouplingLayer(keras.layers.Layer):
                 self.mask = bijectors.channel_mask(c, parity)
             else:
                 raise ValueError("images use the 'checkerboard' or 'channel' mask")
-            self.net = ResNetCouplingNet(c, num_blocks, feature_maps, affine, name="net")
+            self.net = ResNetCouplingNet(c, num_blocks, feature_maps, affine, weight_norm,
+                                         weight_scale_l2, name="net")
         else:
             raise ValueError(f"event_shape must be (d,) or (h, w, c), got {self.event_shape}")
 

@@ -45,6 +45,24 @@ def manifold_latents(z1, z2, z3, z4, num: int = 8):
     return (c * (cp * z1 + sp * z2) + s * (cp * z3 + sp * z4)).astype(np.float32)
 
 
+def sphere_latents(latent_dim: int, num_polar: int = 8, num_azimuth: int = 8, seed: int = 0,
+                   radius: float = 1.0):
+    """The "sphere in the latent space" of Fig. 5.6 (L1519–1523): a random three-dimensional
+    subspace (orthonormal basis Q from the QR decomposition of a seeded Gaussian D×3 matrix), the
+    sphere of ``radius`` (the thesis: unit sphere) centred at 0 in it, and an even grid in angle
+    space: polar angles θᵢ = π(i + ½)/num_polar, azimuths φⱼ = 2πj/num_azimuth, and
+    ``z = radius · Q (sin θ cos φ, sin θ sin φ, cos θ)``. Returns (num_polar, num_azimuth, D).
+    The thesis gives no grid size [choice: 8×8 by default]."""
+    if latent_dim < 3:
+        raise ValueError(f"the latent sphere needs at least 3 latent dimensions, got {latent_dim}")
+    basis, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(latent_dim, 3)))
+    theta = np.pi * (np.arange(num_polar) + 0.5) / num_polar
+    phi = 2 * np.pi * np.arange(num_azimuth) / num_azimuth
+    theta, phi = np.meshgrid(theta, phi, indexing="ij")
+    directions = np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], -1)
+    return (radius * directions @ basis.T).astype(np.float32)
+
+
 def inpainting_masks(height: int, width: int, seed: int = 0) -> dict:
     """The ten masks of Fig. 5.7 (L1525–1534), 1 = visible pixel, shape (height, width, 1).
 
@@ -76,7 +94,7 @@ class FlowModel(ZooModel):
     """
 
     def __init__(self, *, input_shape, prior, preprocessing, alpha, logit_variant, dequantize,
-                 langevin_step_size, seed, **kwargs):
+                 langevin_step_size, seed, horizontal_flips=False, **kwargs):
         super().__init__(**kwargs)
         if preprocessing not in PREPROCESSINGS:
             raise ValueError(f"preprocessing must be one of {PREPROCESSINGS}, got {preprocessing!r}")
@@ -94,6 +112,9 @@ class FlowModel(ZooModel):
         self.dequantize = dequantize
         self.langevin_step_size = langevin_step_size
         self.noise_seeds = keras.random.SeedGenerator(seed)
+        if horizontal_flips and len(self.input_shape_per_example) != 3:
+            raise ValueError("horizontal_flips needs image inputs (height, width, channels)")
+        self.horizontal_flips = horizontal_flips
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.bits_tracker = keras.metrics.Mean(name="bits_per_dim")
         object.__setattr__(self, "_statistics_source", None)
@@ -227,6 +248,15 @@ class FlowModel(ZooModel):
         grid = manifold_latents(*z, num=num)
         return self.decode(grid.reshape(num * num, -1)).numpy().reshape(num, num, *self.input_shape_per_example)
 
+    def latent_sphere(self, num_polar: int = 8, num_azimuth: int = 8, seed: int = 0, radius: float = 1.0):
+        """Fig. 5.6: decode :func:`sphere_latents` (clipped to the data range for images).
+        Returns (num_polar, num_azimuth, *input_shape)."""
+        grid = sphere_latents(self.dims, num_polar, num_azimuth, seed, radius)
+        x = self.decode(grid.reshape(num_polar * num_azimuth, -1))
+        if self.is_image:
+            x = tf.clip_by_value(x, 0.0, 255.0)
+        return x.numpy().reshape(num_polar, num_azimuth, *self.input_shape_per_example)
+
     # ------------------------------------------------------------------------------ training
     @property
     def metrics(self):
@@ -235,6 +265,14 @@ class FlowModel(ZooModel):
     def _data(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
         return self.check_input(x)
+
+    def _augmented(self, x):
+        """With ``horizontal_flips``, each training image is mirrored left–right with probability ½
+        ("The images are randomly flipped horizontally", L1652); otherwise ``x`` unchanged."""
+        if not self.horizontal_flips:
+            return x
+        flip = keras.random.uniform(tf.shape(x)[:1], seed=self.noise_seeds) < 0.5
+        return tf.where(flip[:, None, None, None], tf.reverse(x, axis=[2]), x)
 
     def _dequantized(self, x):
         if not self.dequantize:
@@ -248,10 +286,11 @@ class FlowModel(ZooModel):
         return {"loss": self.loss_tracker.result(), "bits_per_dim": self.bits_tracker.result()}
 
     def train_step(self, data):
-        x = self._dequantized(self._data(data))
+        x = self._dequantized(self._augmented(self._data(data)))
         with tf.GradientTape() as tape:
             nll = -tf.reduce_mean(self._log_prob(x, training=True))
-        grads = tape.gradient(nll, self.trainable_variables)
+            objective = nll + tf.add_n(self.losses) if self.losses else nll  # weight-norm scale L2
+        grads = tape.gradient(objective, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
         for statistics in self.batch_norm_statistics:
             statistics.status.assign(BatchNormStatistics.STALE)
@@ -443,6 +482,9 @@ class MultiScaleRealNVP(FlowModel):
     ResNets of ``num_blocks`` blocks and ``feature_maps`` maps, doubled after every squeeze (L1652).
     With ``batch_norm`` a batch-norm bijector (ν = ``bn_nu``, L1630) follows each group of couplings
     [placement not in the thesis: after each group, so exact statistics cost one pass per group].
+    With ``weight_norm`` (the thesis's setting, L1576) the coupling ResNets' convolutions are weight
+    normalised and ``weight_scale_l2`` · Σ g² (5·10⁻⁵, L1652) is added to the training loss. With
+    ``horizontal_flips`` training images are mirrored at random (L1652).
     Inputs are raw pixels; the logit preprocessing (α = 0.05) is part of the density. Prior N(0, I).
 
     Example:
@@ -455,11 +497,12 @@ class MultiScaleRealNVP(FlowModel):
 
     def __init__(self, *, input_shape=(28, 28, 1), num_scales=2, num_blocks=2, feature_maps=32,
                  final_couplings=4, order="shift_then_scale", prior="gaussian", batch_norm=True,
-                 bn_nu=1e-6, alpha=0.05, logit_variant="thesis", dequantize=True,
-                 langevin_step_size=1e-2, seed=0, **kwargs):
+                 bn_nu=1e-6, weight_norm=True, weight_scale_l2=5e-5, alpha=0.05, logit_variant="thesis",
+                 dequantize=True, horizontal_flips=False, langevin_step_size=1e-2, seed=0, **kwargs):
         super().__init__(input_shape=input_shape, prior=prior, preprocessing="logit", alpha=alpha,
                          logit_variant=logit_variant, dequantize=dequantize,
-                         langevin_step_size=langevin_step_size, seed=seed, **kwargs)
+                         langevin_step_size=langevin_step_size, seed=seed,
+                         horizontal_flips=horizontal_flips, **kwargs)
         h, w, c = self.input_shape_per_example
         if h % 2 ** (num_scales - 1) or w % 2 ** (num_scales - 1):
             raise ValueError(f"{num_scales} scales need height and width divisible by "
@@ -478,7 +521,8 @@ class MultiScaleRealNVP(FlowModel):
                 for i in range(count):
                     add("coupling", CouplingLayer(
                         event_shape=shape, mask=kind, parity=i % 2, coupling="affine", order=order,
-                        num_blocks=num_blocks, feature_maps=fmaps, name=f"level{level}_{kind}{i}"))
+                        num_blocks=num_blocks, feature_maps=fmaps, weight_norm=weight_norm,
+                        weight_scale_l2=weight_scale_l2, name=f"level{level}_{kind}{i}"))
                 if batch_norm:
                     add("bn", BatchNormStatistics(shape[-1], bn_nu, name=f"level{level}_{kind}_bn"))
 

@@ -75,12 +75,15 @@ class ScoreAutoencoder(ZooModel):
       sigma: DAE noise std; for "rcae"/"cae" the penalty coefficient is ``sigma^2`` (Prop. 1, L849).
       mh_proposal_scale, mh_points: sigma_MH and n of (3.14) used by ``mh_sample``.
       seed: seed of the training noise.
+      dtype: Keras dtype policy; ``"float64"`` makes weights, inputs and the criterion float64, which
+        full-batch L-BFGS needs on the spiral (its float32 objective stops changing near the noise
+        floor d sigma^2 = 2e-4 after a few iterations).
     """
 
     def __init__(self, *, input_dim=2, hidden_units=1000, activation="tanh", output_activation="linear",
                  tied_weights=False, criterion="dae", sigma=0.01, mh_proposal_scale=0.1, mh_points=10,
-                 seed=0, **kwargs):
-        super().__init__(**kwargs)
+                 seed=0, dtype="float32", **kwargs):
+        super().__init__(dtype=dtype, **kwargs)
         if criterion not in ("dae", "rcae", "cae"):
             raise ValueError(f"criterion must be 'dae', 'rcae' or 'cae', got {criterion!r}")
         if activation not in ("tanh", "sigmoid", "linear") or output_activation not in ("linear", "sigmoid"):
@@ -88,6 +91,7 @@ class ScoreAutoencoder(ZooModel):
                              "output_activation 'linear' or 'sigmoid'")
         _check_positive("sigma", sigma)
         self.input_shape_per_example = (int(input_dim),)
+        self.input_dtype = self.compute_dtype
         self.criterion, self.sigma = criterion, float(sigma)
         self.activation, self.output_activation = activation, output_activation
         self.mh_proposal_scale, self.mh_points = float(mh_proposal_scale), int(mh_points)
@@ -163,7 +167,7 @@ class ScoreAutoencoder(ZooModel):
     def _batch_loss(self, data):
         """The criterion on a batch with fresh corruption noise (labels, if any, are ignored)."""
         x = self.check_input(data[0] if isinstance(data, tuple) else data)
-        return self.criterion_loss(x, keras.random.normal(tf.shape(x), seed=self.seed_generator))
+        return self.criterion_loss(x, keras.random.normal(tf.shape(x), dtype=x.dtype, seed=self.seed_generator))
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
@@ -185,12 +189,13 @@ class ScoreAutoencoder(ZooModel):
 
         The noise ``eps`` is drawn once (seed ``seed``) and kept, so the objective is deterministic.
         ``tolerance`` is the gradient-norm stopping threshold (default 0: stop only at ``num_iterations``,
-        or earlier when the float32 objective stops changing or the line search fails -- on the spiral the
-        loss sits near its noise floor d sigma^2 = 2e-4, where this happens after a few iterations);
+        or earlier when the objective stops changing or the line search fails -- in float32 on the
+        spiral the loss sits near its noise floor d sigma^2 = 2e-4, where this happens after a few
+        iterations: build the model with ``dtype="float64"`` to go on);
         returns ``{"loss": final loss, "iterations": ..., "converged": ...}``.
         """
         x = self.check_input(x)
-        noise = tf.random.stateless_normal(tf.shape(x), as_seed(seed))
+        noise = tf.random.stateless_normal(tf.shape(x), as_seed(seed), dtype=x.dtype)
         variables = self.trainable_variables
         shapes = [v.shape for v in variables]
         sizes = [int(np.prod(s)) for s in shapes]

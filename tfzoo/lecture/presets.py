@@ -75,18 +75,41 @@ register(Preset(
 ))
 
 for _m, _params in ((100, 22900), (400, 211600)):
+    _reported_fista_iterations = 18 if _m == 100 else 35  # L636, "LISTA with just one iteration"
+    _lista_config = dict(n_inputs=64, n_codes=_m, num_steps=1, alpha=0.1, tied=True, dictionary_seed=0)
     register(Preset(
         name=f"lista-gaussian-m{_m}",
         model="tfzoo.lecture.sparse_coding:LISTA",
-        config=dict(n_inputs=64, n_codes=_m, num_steps=1, alpha=0.1, tied=True, dictionary_seed=0),
+        config=_lista_config,
         task=None,
         training=dict(optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=30,
                       data="x = W_d z + 0.01 noise, 5-sparse z (tfzoo.lecture.sparse_coding.sparse_signals) "
                            "[not in paper]; targets: FISTA codes (L624)"),
         reported=dict(fista_iterations_to_match_lista_1=Reported(
-            18 if _m == 100 else 35, "FISTA iterations", f"{_L}:636",
+            _reported_fista_iterations, "FISTA iterations", f"{_L}:636",
             "Gregor & LeCun's natural-image patches, not this Gaussian dictionary")),
         citation=f"{_L}:582-636",
         description=f"LISTA with one unrolled step (two shrinkages), m = {_m} codes, random unit-norm dictionary.",
         expected_params=_params,
+    ))
+    # The same encoder for 8×8 patches of real MNIST digits; W_d is learned from the patches as L588 says
+    # and installed with set_dictionary (the constructor's random dictionary is only a placeholder).
+    register(Preset(
+        name=f"lista-mnist-patches-m{_m}",
+        model="tfzoo.lecture.sparse_coding:LISTA",
+        config=dict(_lista_config),
+        task=None,
+        training=dict(optimizer="adam", learning_rate=3e-3, batch_size=50, epochs=15,
+                      data="x = 8×8 patches of MNIST training digits, mean removed, scaled by 1/255, blank "
+                           "patches skipped (tfzoo.lecture.sparse_coding.mnist_patches); W_d = learn_dictionary"
+                           f"(x, {_m}, alpha=0.1, steps=30) (SGD on min_z E, L588), set with model.set_dictionary; "
+                           "targets: FISTA codes (L624) [patch size, optimiser, epochs: not in paper]"),
+        reported=dict(fista_iterations_to_match_lista_1=Reported(
+            _reported_fista_iterations, "FISTA iterations", f"{_L}:636",
+            "Gregor & LeCun's natural-image patches, not MNIST digit patches")),
+        citation=f"{_L}:582-636",
+        description=f"LISTA with one unrolled step, m = {_m} codes, for 8×8 MNIST patches (dictionary learned, L588).",
+        expected_params=_params,
+        test_config=dict(n_codes=16),
+        test_params=2320,
     ))

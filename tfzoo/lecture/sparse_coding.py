@@ -13,6 +13,10 @@
   ``z⁽ᵗ⁺¹⁾ = h_theta(B + S z⁽ᵗ⁾)`` for ``t = 0..T-1``; ``T = 0`` is the single-layer encoder
   ``h_theta(W_e x)`` of L627–629 ("iter = 0" in the L636 figure). With ISTA's matrices, LISTA with
   ``T`` steps equals ISTA after ``T + 1`` iterations.
+* structured ``S`` (L616: "One can impose restrictions on S to further reduce computations (e.g.
+  keeping many terms at 0, or using a low-rank factorized form)"): :class:`LISTA`'s ``s_structure``
+  is ``"dense"``, ``"sparse"`` (``S ⊙ M`` for a fixed 0/1 pattern ``M``) or ``"low_rank"``
+  (``S = U Vᵀ``); :func:`structured_inhibition` gives their ISTA initialisation.
 
 FISTA is only named in the lecture (L636: "FISTA, Fast version of ISTA"). **EXTERNAL** (Beck &
 Teboulle 2009, SIAM J. Imaging Sci. 2(1), eqs. 4.1–4.3): ``z_k = h_theta(W_e x + S y_k)``,
@@ -109,15 +113,31 @@ def learn_dictionary(x, n_codes: int, alpha: float, steps: int = 50, batch_size:
 
 def mnist_patches(images, n: int, size: int = 8, min_std: float = 0.1, seed: int = 0) -> np.ndarray:
     """``n`` random ``size × size`` patches of MNIST digits (0..255), mean removed, scaled by 1/255;
-    patches of almost blank background (pixel std below ``min_std``) are skipped."""
+    patches of almost blank background (pixel std below ``min_std``) are skipped.
+
+    The inputs of the ``lista-mnist-patches-m*`` presets and of the L636 benchmark on real digits
+    (the lecture's figure uses natural-image patches, Gregor & LeCun 2010). ``images``: (N, 28, 28)
+    or (N, 28, 28, 1), e.g. ``tfzoo.datasets.load_mnist().x_train``. Raises ``ValueError`` when fewer
+    than one candidate patch in 1000 passes the ``min_std`` filter.
+    """
+    images = np.asarray(images, np.float32)
+    if len(images) == 0 or images.shape[1:] not in ((28, 28), (28, 28, 1)):
+        raise ValueError(f"images must have shape (N, 28, 28) or (N, 28, 28, 1), N >= 1, got {images.shape}")
+    if not 1 <= size <= 28 or n < 1:
+        raise ValueError(f"need n >= 1 patches of size in 1..28, got n = {n}, size = {size}")
     rng = np.random.default_rng(seed)
-    images = np.asarray(images, np.float32).reshape(len(images), 28, 28) / 255.0
+    images = images.reshape(len(images), 28, 28) / 255.0
     out = []
-    while len(out) < n:
+    for _ in range(1000 * n):
+        if len(out) == n:
+            break
         i, r, c = rng.integers(len(images)), rng.integers(0, 29 - size), rng.integers(0, 29 - size)
         patch = images[i, r:r + size, c:c + size].ravel()
         if patch.std() >= min_std:
             out.append(patch - patch.mean())
+    if len(out) < n:
+        raise ValueError(f"only {len(out)} of {1000 * n} random {size}×{size} patches have pixel std >= "
+                         f"{min_std}; lower min_std")
     return np.stack(out).astype(np.float32)
 
 
@@ -195,6 +215,61 @@ def optimality_violation(x, z, dictionary, alpha):
     return tf.reduce_max(tf.where(tf.not_equal(z, 0.0), active, inactive))
 
 
+S_STRUCTURES = ("dense", "sparse", "low_rank")
+
+
+def structured_inhibition(inhibition, s_structure: str, s_density: float | None = None,
+                          s_rank: int | None = None) -> dict[str, np.ndarray]:
+    """The weights that hold ``S`` under a structure of L616, initialised from ISTA's ``S`` (m × m).
+
+    L616: "One can impose restrictions on S to further reduce computations (e.g. keeping many terms
+    at 0, or using a low-rank factorized form)"; the lecture does not say which terms, so (notes,
+    ``shared/specs/lecture_and_arora.md`` C6 and part D: "optional sparsity/low-rank S (low-rank as
+    two factor weights)"):
+
+    * ``"dense"``: ``{"S": S}``.
+    * ``"sparse"``: ``S ⊙ M`` with the fixed 0/1 pattern ``M`` (``"S_mask"``) that keeps the
+      ``ceil(s_density · m²)`` entries of largest ``|S_ij|`` (ties by position). ISTA's
+      ``S = I - W_dᵀW_d / L`` inhibits code units in proportion to the overlap ``d_iᵀd_j`` of their
+      atoms, so the pattern keeps the strongest inhibitions (and the diagonal ``1 - 1/L``, which is
+      at least every off-diagonal ``|d_iᵀd_j| / L <= 1/L`` when ``L >= 2``). ``s_density = 1`` keeps ``S``.
+    * ``"low_rank"``: ``S ≈ U Vᵀ`` with ``U = P_r Σ_r^½``, ``V = Q_r Σ_r^½`` (``"S_U"``, ``"S_V"``,
+      m × r each) from the singular value decomposition ``S = P Σ Qᵀ`` truncated to the ``r = s_rank``
+      largest singular values: the best rank-``r`` approximation (Eckart–Young); ``S z = U (Vᵀ z)``
+      costs ``2 m r`` multiply-adds instead of ``m²``. ``s_rank = m`` reproduces ``S``.
+
+    Returns:
+        weight name -> float32 array; ``"S_mask"`` is the pattern, the rest are trainable.
+
+    Raises:
+        ValueError: an unknown ``s_structure``, an option of another structure, or one out of range.
+    """
+    if s_structure not in S_STRUCTURES:
+        raise ValueError(f"s_structure must be one of {', '.join(map(repr, S_STRUCTURES))}, got {s_structure!r}")
+    for option, value, structure in (("s_density", s_density, "sparse"), ("s_rank", s_rank, "low_rank")):
+        if value is not None and s_structure != structure:
+            raise ValueError(f"{option} applies to s_structure={structure!r} only, "
+                             f"got {option}={value} with s_structure={s_structure!r}")
+    inhibition = np.asarray(inhibition, np.float64)
+    m = inhibition.shape[0]
+    if s_structure == "dense":
+        return {"S": inhibition.astype(np.float32)}
+    if s_structure == "sparse":
+        if s_density is None or not 0.0 < s_density <= 1.0:
+            raise ValueError(f"s_structure='sparse' needs s_density in (0, 1], got {s_density}")
+        keep = np.argsort(-np.abs(inhibition).ravel(), kind="stable")[:int(np.ceil(s_density * m * m))]
+        mask = np.zeros(m * m)
+        mask[keep] = 1.0
+        mask = mask.reshape(m, m)
+        return {"S": (inhibition * mask).astype(np.float32), "S_mask": mask.astype(np.float32)}
+    if not isinstance(s_rank, (int, np.integer)) or isinstance(s_rank, bool) or not 1 <= s_rank <= m:
+        raise ValueError(f"s_structure='low_rank' needs an integer s_rank in 1..{m}, got {s_rank}")
+    left, singular_values, right_t = np.linalg.svd(inhibition)
+    scale = np.sqrt(singular_values[:s_rank])
+    return {"S_U": (left[:, :s_rank] * scale).astype(np.float32),
+            "S_V": (right_t[:s_rank].T * scale).astype(np.float32)}
+
+
 @keras.saving.register_keras_serializable(package="tfzoo")
 def half_squared_code_error(z_star, z):
     """The LISTA loss of L624 per example: ``1/2 ||z* - f_e(x)||²``."""
@@ -214,17 +289,34 @@ class LISTA(ZooModel):
     Train with ``fit(x, z_star)`` on optimal codes (:meth:`optimal_codes`); the loss is L624's
     ``1/2 ||z* - f_e(x)||²`` averaged over the batch.
 
+    ``s_structure`` restricts ``S`` as L616 suggests ("keeping many terms at 0, or using a low-rank
+    factorized form"; notes C6: ``S_constraint="sparse"|"low_rank"``), initialised from ISTA's ``S`` by
+    :func:`structured_inhibition` and kept through training:
+
+    * ``"dense"`` (default): ``S`` is a free m × m matrix (``m²`` trainable parameters per ``S``).
+    * ``"sparse"``: the step uses ``S ⊙ M``; the 0/1 pattern ``M`` (non-trainable weight ``S_mask``,
+      shared by the steps) keeps the fraction ``s_density`` of ISTA's ``S`` of largest magnitude, so
+      ``S`` is exactly 0 off the pattern at every training step (its gradient there is 0).
+      ``ceil(s_density · m²)`` free parameters per ``S``, stored as an m × m matrix plus the mask.
+    * ``"low_rank"``: ``S = U Vᵀ`` with trainable ``U``, ``V`` (m × ``s_rank``), initialised by the
+      truncated SVD of ISTA's ``S``; the step computes ``U (Vᵀ z)``: ``2 m r`` parameters and
+      multiply-adds per ``S`` instead of ``m²``. ``s_rank = m`` equals ISTA before training.
+
+    :meth:`inhibition_matrices` returns the effective ``S`` of every step for any structure. With
+    ``num_steps = 0`` there is no ``S`` and ``s_structure`` has no effect.
+
     Endpoints: ``serve`` and ``encode`` (x ↦ code), ``reconstruct`` (x ↦ ``W_d f_e(x)``).
 
     Example:
-        >>> model = LISTA(n_inputs=64, n_codes=100, num_steps=1, alpha=0.5, dictionary_seed=0)
+        >>> model = LISTA(n_inputs=64, n_codes=100, num_steps=1, alpha=0.5, dictionary_seed=0,
+        ...               s_structure="low_rank", s_rank=20)
         >>> x = model.example_batch(256)
         >>> model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-3})
         >>> history = model.fit(x, model.optimal_codes(x), epochs=1, verbose=0)
     """
 
     def __init__(self, *, n_inputs=64, n_codes=100, num_steps=1, alpha=0.5, tied=True,
-                 dictionary_seed=0, **kwargs):
+                 dictionary_seed=0, s_structure="dense", s_density=None, s_rank=None, **kwargs):
         super().__init__(**kwargs)
         if num_steps < 0:
             raise ValueError(f"num_steps must be >= 0, got {num_steps}")
@@ -232,30 +324,63 @@ class LISTA(ZooModel):
         self.input_range = (-1.0, 1.0)
         self.n_inputs, self.n_codes, self.num_steps = n_inputs, n_codes, num_steps
         self.alpha, self.tied = float(alpha), tied
+        self.s_structure, self.s_density, self.s_rank = s_structure, s_density, s_rank
         init = random_dictionary(n_inputs, n_codes, dictionary_seed)
         self.dictionary = self.add_weight(shape=(n_inputs, n_codes), initializer=keras.initializers.Constant(init),
                                           trainable=False, name="dictionary")
         filters, inhibition, theta = (np.asarray(a) for a in ista_matrices(init, alpha))
-        n_inhibition = 1 if tied else num_steps  # no S at all for the single-layer encoder (T = 0)
         n_thresholds = 1 if tied else num_steps + 1
         self.filters = self.add_weight(shape=(n_codes, n_inputs), name="W_e",
                                        initializer=keras.initializers.Constant(filters))
-        self.inhibition = None
-        if num_steps > 0:
-            self.inhibition = self.add_weight(
-                shape=(n_inhibition, n_codes, n_codes), name="S",
-                initializer=keras.initializers.Constant(np.stack([inhibition] * n_inhibition)))
+        # The weights that hold S by name (none for the single-layer encoder, T = 0); checks the s_* options.
+        self.inhibition_weights = {
+            name: self.add_weight(shape=value.shape, name=name, trainable=name != "S_mask",
+                                  initializer=keras.initializers.Constant(value))
+            for name, value in self._inhibition_values(inhibition).items()}
         self.thresholds = self.add_weight(shape=(n_thresholds, n_codes), name="theta",
                                           initializer=keras.initializers.Constant(np.stack([theta] * n_thresholds)))
 
+    def _inhibition_values(self, inhibition) -> dict[str, np.ndarray]:
+        """:func:`structured_inhibition` of ISTA's ``S``, the trainable factors stacked once per step
+        (``tied=False``) or once (``tied=True``); the sparse pattern is shared by the steps. Empty
+        for ``num_steps = 0`` (the structure's options are checked all the same)."""
+        values = structured_inhibition(inhibition, self.s_structure, self.s_density, self.s_rank)
+        if self.num_steps == 0:
+            return {}
+        copies = 1 if self.tied else self.num_steps
+        return {name: value if name == "S_mask" else np.stack([value] * copies) for name, value in values.items()}
+
     def set_dictionary(self, dictionary):
-        """Uses ``dictionary`` (n × m) and resets ``W_e``, ``S``, ``theta`` to ISTA's values for it."""
+        """Uses ``dictionary`` (n × m) and resets ``W_e``, ``S``, ``theta`` to ISTA's values for it
+        (for ``s_structure="sparse"`` also the pattern, recomputed from the new ``S``)."""
         filters, inhibition, theta = ista_matrices(dictionary, self.alpha)
         self.dictionary.assign(dictionary)
         self.filters.assign(filters)
-        if self.inhibition is not None:
-            self.inhibition.assign(tf.tile(inhibition[None], [self.inhibition.shape[0], 1, 1]))
+        if self.inhibition_weights:
+            for name, value in self._inhibition_values(inhibition.numpy()).items():
+                self.inhibition_weights[name].assign(value)
         self.thresholds.assign(tf.tile(theta[None], [self.thresholds.shape[0], 1]))
+
+    def inhibition_matrices(self):
+        """The effective ``S`` of the model (m × m, one per step, or one if tied): ``S``, ``S ⊙ M`` or
+        ``U Vᵀ`` by ``s_structure``; shape (0, m, m) for ``num_steps = 0``."""
+        weights = self.inhibition_weights
+        if not weights:
+            return tf.zeros([0, self.n_codes, self.n_codes])
+        if self.s_structure == "low_rank":
+            return tf.linalg.matmul(weights["S_U"], weights["S_V"], transpose_b=True)
+        return weights["S"] * weights["S_mask"] if self.s_structure == "sparse" else tf.convert_to_tensor(weights["S"])
+
+    def _inhibit(self, z, step):
+        """``S_t z`` for the batch ``z`` (B, m) of step ``step`` (row vectors: ``z S_tᵀ``)."""
+        weights, index = self.inhibition_weights, 0 if self.tied else step
+        if self.s_structure == "low_rank":  # z (U Vᵀ)ᵀ = (z V) Uᵀ: 2 m r multiply-adds per code
+            return tf.linalg.matmul(tf.linalg.matmul(z, weights["S_V"][index]), weights["S_U"][index],
+                                    transpose_b=True)
+        inhibition = weights["S"][index]
+        if self.s_structure == "sparse":
+            inhibition = inhibition * weights["S_mask"]
+        return tf.linalg.matmul(z, inhibition, transpose_b=True)
 
     def optimal_codes(self, x, num_iterations: int = 1000):
         """``z* = argmin_z E_{W_d}(x, z)`` by FISTA (the LISTA targets of L624)."""
@@ -266,9 +391,7 @@ class LISTA(ZooModel):
         b = tf.linalg.matmul(x, self.filters, transpose_b=True)
         z = soft_threshold(b, self.thresholds[0])
         for t in range(self.num_steps):
-            s = self.inhibition[0 if self.tied else t]
-            z = soft_threshold(b + tf.linalg.matmul(z, s, transpose_b=True),
-                               self.thresholds[0 if self.tied else t + 1])
+            z = soft_threshold(b + self._inhibit(z, t), self.thresholds[0 if self.tied else t + 1])
         return z
 
     def compile_from_recipe(self, training: dict, **kwargs):
