@@ -186,7 +186,7 @@ def _export(model, preset_name, metrics, data, command):
     write_model_card(path, preset=tfzoo.get_preset(preset_name), metrics=metrics,
                      training_command=command, data=data, endpoints=model.export_endpoints(),
                      notes="\nTrained on a 2-core CPU for the time stated above (see the training command), "
-                           "not to convergence: the numbers above are far from the paper's.\n")
+                           "not to convergence; `docs/flows.md` compares the numbers with the paper's.\n")
     return path
 
 

@@ -6,7 +6,8 @@ runner adds the machine, library versions and wall clock, and writes
 ``benchmarks/results/<family>.json``; ``python benchmarks/run.py --summary`` prints the Markdown
 tables the README shows (each family's ``summary(results) -> str``). ``--only`` re-measures some
 parts of a family whose ``run`` accepts ``only`` and merges them into its existing results file
-(each re-measured part's date is recorded under ``part_dates``).
+(each re-measured part's date is recorded under ``part_dates``, and ``part_quick`` says which parts
+were measured at the other size than the rest of the file).
 """
 
 from __future__ import annotations
@@ -62,11 +63,10 @@ def run_family(family: str, quick: bool, only: list | None = None) -> dict:
     if only:
         with open(path) as f:
             record = json.load(f)
-        if record["quick"] != quick:
-            raise SystemExit(f"{path} holds a {'quick' if record['quick'] else 'full'} run: re-measure parts "
-                             "of the same size")
         record["results"].update(module.run(quick=quick, only=only))
         record.setdefault("part_dates", {}).update({part: date for part in only})
+        if quick != record["quick"]:  # a part measured at the other size says so
+            record.setdefault("part_quick", {}).update({part: quick for part in only})
     else:
         record = {"family": family, "quick": quick, "machine": machine(),
                   "wall_clock_s": round(time.time() - start, 1), "date": date,
