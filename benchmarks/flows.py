@@ -168,7 +168,10 @@ def nice_flop_rate(quick: bool) -> dict:
     # forward 2 FLOPs per weight and example, backward 4 (input and weight gradients)
     flops_per_step = 6 * matmul_params * 100
     gflops = flops_per_step * rate / 1e9
-    return dict(matmul_peak_gflops=round(peak, 1), nice_step_ms=round(1000 / rate, 1),
+    import tensorflow as tf
+
+    return dict(intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
+                matmul_peak_gflops=round(peak, 1), nice_step_ms=round(1000 / rate, 1),
                 nice_gflops=round(gflops, 1), fraction_of_peak=round(gflops / peak, 3),
                 params=int(model.count_params()), batch_size=100, steps=steps)
 
@@ -212,6 +215,14 @@ def moons_export(export: bool) -> dict:
 
 
 def run(quick: bool) -> dict:
+    """``TFZOO_BENCHMARK_THREADS=N`` limits TensorFlow to N intra- and inter-op threads (e.g. 1, to
+    measure on one core while the other is busy); the FLOP row records the count."""
+    threads = int(os.environ.get("TFZOO_BENCHMARK_THREADS", "0"))
+    if threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     results = {}
     for key, measure in [("moons_throughput", lambda: throughput("moons", quick)),
                          ("dense_mnist_throughput", lambda: throughput("dense_mnist", quick)),
@@ -235,7 +246,8 @@ def summary(results) -> str:
             f"| same, both with XLA | {t['tfzoo_steps_per_s_xla']} | {t['stock_steps_per_s_xla']} | "
             f"{t['ratio_both_xla']}x | target 1.5x |"]
     rows += [
-        f"| nice-mnist training GFLOP/s (19.2M params, batch 100, XLA) | {f['nice_gflops']} | "
+        f"| nice-mnist training GFLOP/s (19.2M params, batch 100, XLA, {f.get('intra_op_threads', 'all')} "
+        f"thread(s)) | {f['nice_gflops']} | "
         f"{f['matmul_peak_gflops']} (2048² matmul peak) | {f['fraction_of_peak']:.0%} | target ≥ 80% |"]
     moons = results["realnvp_moons"]
     rows.append(f"| realnvp-moons test log p ({moons['epochs']} epochs) | {moons['test_log_prob_nats']} nats | | | no number in the thesis |")

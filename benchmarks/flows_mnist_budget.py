@@ -147,10 +147,12 @@ def summary(r: dict) -> str:
                        for p in r.get("validation_curve", []))
     final = (f"{r['test_bits_per_dim']:.3f} (all {r['test_images']} test images)" if "test_bits_per_dim" in r
              else "run interrupted before the test score")
+    paper = ("NICE 4.36 (Table 5.1, nice-mnist after long training)" if r["preset"].startswith("nice")
+             else "— (Table 5.2 has no MNIST)")
     return ("| preset | CPU budget | validation bits/dim against CPU time | test bits/dim | paper |\n"
             "|---|---|---|---|---|\n"
             f"| `{r['preset']}` | {r['cpu_budget_s'] / 60:.0f} min on {r['threads']} thread(s), "
-            f"{r.get('epochs', '?')} epochs | {curve} | {final} | NICE 4.36 (Table 5.1, long training) |")
+            f"{r.get('epochs', '?')} epochs | {curve} | {final} | {paper} |")
 
 
 if __name__ == "__main__":

@@ -86,8 +86,9 @@ def summary() -> str:
             with open(os.path.join(RESULTS, name)) as f:
                 record = json.load(f)
             module = importlib.import_module(record["family"])
+            remeasured = "".join(f"; `{part}` re-measured {date}" for part, date in record.get("part_dates", {}).items())
             parts.append(f"### {record['family']} ({record['date']}, {record['wall_clock_s']} s, "
-                         f"{record['machine']['cpu_count']} CPUs, TF {record['machine']['tensorflow']})\n\n"
+                         f"{record['machine']['cpu_count']} CPUs, TF {record['machine']['tensorflow']}{remeasured})\n\n"
                          + module.summary(record["results"]))
     return "\n\n".join(parts)
 
