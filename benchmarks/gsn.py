@@ -185,11 +185,10 @@ def r5_walkback(quick: bool, splits) -> dict:
 
 
 def _parzen(centres, splits, n_valid, n_test):
-    from tfzoo.gsn.evaluation import mean_and_standard_error, parzen_log_likelihood, select_parzen_sigma
+    """The Parzen protocol of ``gsn_mnist_parzen.parzen`` on the first ``n_valid`` / ``n_test`` images."""
+    from gsn_mnist_parzen import parzen
 
-    sigma, _ = select_parzen_sigma(centres, splits["validation"][0][:n_valid], np.geomspace(0.1, 0.5, 9))
-    mean, se = mean_and_standard_error(parzen_log_likelihood(centres, splits["test"][0][:n_test], sigma))
-    return dict(ll=mean, standard_error=se, sigma=sigma)
+    return parzen(centres, splits["validation"][0][:n_valid], splits["test"][0][:n_test])
 
 
 def r6_r7_gsn(quick: bool, splits) -> dict:
