@@ -12,5 +12,6 @@ Modules:
   evaluation  -- Gaussian Parzen log-likelihood (sigma on validation, standard error) and the
                  reconstruction-mixture estimator of Sec. 5.5.1;
   models      -- ScoreAutoencoder (DAE/CAE/RCAE), GenerativeDAE (walkback, alpha_k), GSN (deep, odd/even);
+  dependency_network -- DependencyNetworkGSN (one masked MLP for P(x_s | x_-s), random/ordered scan, Sec. 5.3.7);
   callbacks   -- the Walkback schedule callback.
 """
