@@ -39,6 +39,27 @@ def test_table_keeps_previous_values_times_and_staleness():
     np.testing.assert_array_equal(table.param_version, [0, 5, 0, 5, 0])
     np.testing.assert_array_equal(table.kept_mask(step=9, max_age=3), [0, 1, 0, 1, 0])
     assert table.kept_mask(step=9, max_age=None).all()
+    # the paper's threshold is in seconds (003 line 2832): at t = 13.5, 3 s keeps the weights of t = 11
+    np.testing.assert_array_equal(table.kept_mask(step=9, max_age=None, max_age_seconds=3.0, now=13.5),
+                                  [0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(table.kept_mask(step=9, max_age=1, max_age_seconds=10.0, now=13.5), [0] * 5)
+
+
+def test_seconds_threshold_leaves_out_weights_older_than_it_during_fit(monkeypatch):
+    x, y = data(5)
+    model = make_model(5)
+    clock = [0.0]  # one "second" per training step, advanced before the ISSGD callback runs
+    monkeypatch.setattr("tfzoo.issgd.callback.time.time", lambda: clock[0])
+    tick = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: clock.__setitem__(0, clock[0] + 1))
+    issgd = StaleImportanceWeights(x, y, batch_size=16, smoothing=1.0, publish_every=2, refresh_every=1,
+                                   refresh_size=40, max_age_seconds=4.5, monitor_size=0, seed=2)
+    model.fit(issgd.dataset(), steps_per_epoch=10, epochs=1, callbacks=[tick, issgd], verbose=0, shuffle=False)
+    # 40 weights written at each of t = 6..10 (5 steps) are at most 4.5 s old at t = 10
+    sampled = issgd._proposal.numpy() > 0
+    np.testing.assert_array_equal(sampled, clock[0] - issgd.table.updated_time <= 4.5)
+    assert sampled.sum() == 5 * 40
+    with pytest.raises(ValueError, match="max_age_seconds"):
+        StaleImportanceWeights(x, y, batch_size=16, max_age_seconds=0.0)
 
 
 def test_relaxed_workers_refresh_r_examples_every_k_steps_from_published_parameters():

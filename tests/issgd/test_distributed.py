@@ -50,8 +50,11 @@ with LocalCluster(num_workers=2, lifetime_s=240) as cluster:
     issgd.mode = "exact"
     model.fit(issgd.dataset(), steps_per_epoch=10, epochs=5, initial_epoch=4, callbacks=[issgd], verbose=0,
               shuffle=False)
+    written = workers.read()[2]
     result.update(exact_step=issgd.step, exact_versions=(int(issgd.table.param_version.min()),
-                                                          int(issgd.table.param_version.max())))
+                                                          int(issgd.table.param_version.max())),
+                  written_by_workers=bool(np.array_equal(issgd.table.updated_time, written)),
+                  written_age_s=float(time.time() - written.min()))
     print(result, flush=True)
 import os
 os._exit(0)  # the coordinator's threads would keep the interpreter from exiting
@@ -75,3 +78,5 @@ def test_two_worker_cluster_refreshes_without_blocking_survives_a_dead_worker_an
     # workers, so after the last one every weight was computed from the step-130 parameters
     assert result["exact_step"] == 130
     assert result["exact_versions"] == (130, 130), result
+    # the table's times are the workers' write times (for max_age_seconds), all from this last sweep
+    assert result["written_by_workers"] and 0 <= result["written_age_s"] < 60, result

@@ -14,7 +14,9 @@ callback plays the database and the workers on one machine:
   recomputed before training goes on; with ``publish_every=1`` this is the oracle ISSGD of 7.4.1;
 * the **table** keeps, per example, ``ω̃_n``, its previous value, the step and wall-clock time it
   was written and the parameter version (published step) it came from. Weights older than
-  ``max_age`` steps are left out (7.A.3) and the estimator is renormalised over the kept set.
+  ``max_age`` steps, or ``max_age_seconds`` seconds (the paper's threshold is in seconds: 4 s keeps
+  15% of the weights, line 2832), are left out (7.A.3) and the estimator is renormalised over the
+  kept set.
 
 Before the first step of the first ``fit`` all weights are computed from the initial parameters; a
 later ``fit`` with the same callback continues with the table as it is. At each epoch end the
@@ -76,8 +78,9 @@ class ImportanceWeightTable:
     def __len__(self):
         return len(self.omega)
 
-    def update(self, indices, values, *, step: int, param_version: int, wall_time: float):
-        """Writes new weights for ``indices``; the replaced ones become the previous values."""
+    def update(self, indices, values, *, step: int, param_version: int, wall_time):
+        """Writes new weights for ``indices``; the replaced ones become the previous values.
+        ``wall_time``: when they were computed (seconds since the epoch; a scalar or one per index)."""
         indices = np.asarray(indices)
         values = np.asarray(values, np.float64)
         never = self.updated_step[indices] < 0
@@ -90,10 +93,16 @@ class ImportanceWeightTable:
     def age_steps(self, step: int) -> np.ndarray:
         return step - self.updated_step
 
-    def kept_mask(self, step: int, max_age: int | None) -> np.ndarray:
-        """Weights written at most ``max_age`` steps ago (all written ones when ``None``)."""
-        written = self.updated_step >= 0
-        return written if max_age is None else written & (self.age_steps(step) <= max_age)
+    def kept_mask(self, step: int, max_age: int | None, max_age_seconds: float | None = None,
+                  now: float | None = None) -> np.ndarray:
+        """Weights written at most ``max_age`` steps and ``max_age_seconds`` seconds before ``now``
+        (all written ones when both are ``None``)."""
+        kept = self.updated_step >= 0
+        if max_age is not None:
+            kept &= self.age_steps(step) <= max_age
+        if max_age_seconds is not None:
+            kept &= (time.time() if now is None else now) - self.updated_time <= max_age_seconds
+        return kept
 
 
 def check_unbiased_reduction(model):
@@ -120,6 +129,8 @@ class StaleImportanceWeights(keras.callbacks.Callback):
         publish_every: P, steps between parameter publications.
         refresh_every, refresh_size: K and R of the relaxed mode (R defaults to N / 10).
         max_age: staleness threshold in steps (7.A.3); ``None`` keeps every weight.
+        max_age_seconds: staleness threshold in seconds of wall clock (the paper's form, line 2832:
+            4 s); with real workers the age counts from when a worker wrote the weight.
         norm_method: ``"auto"``, ``"dense"`` (Prop. 3) or ``"vectorized"`` (see
             :func:`tfzoo.issgd.norms.grad_norm_function`).
         loss: the per-example loss for the norms (default: the compiled loss).
@@ -135,7 +146,8 @@ class StaleImportanceWeights(keras.callbacks.Callback):
 
     def __init__(self, x, y, *, batch_size: int, smoothing: float = 1.0, mode: str = "relaxed",
                  publish_every: int = 1, refresh_every: int = 1, refresh_size: int | None = None,
-                 max_age: int | None = None, norm_method: str = "auto", loss=None,
+                 max_age: int | None = None, max_age_seconds: float | None = None,
+                 norm_method: str = "auto", loss=None,
                  norm_batch_size: int = 256, monitor_size: int | None = None, seed: int = 0,
                  workers=None):
         super().__init__()
@@ -154,7 +166,10 @@ class StaleImportanceWeights(keras.callbacks.Callback):
         self.batch_size, self.smoothing, self.mode = int(batch_size), float(smoothing), mode
         self.publish_every, self.refresh_every = int(publish_every), int(refresh_every)
         self.refresh_size = int(refresh_size or max(1, self.size // 10))
+        if max_age_seconds is not None and not max_age_seconds > 0:
+            raise ValueError(f"max_age_seconds must be a positive number of seconds, got {max_age_seconds}")
         self.max_age, self.norm_method, self.loss = max_age, norm_method, loss
+        self.max_age_seconds = max_age_seconds
         self.norm_batch_size = int(norm_batch_size)
         self.monitor_size = self.size if monitor_size is None else min(int(monitor_size), self.size)
         self.seed = int(seed)
@@ -191,14 +206,15 @@ class StaleImportanceWeights(keras.callbacks.Callback):
         return tf.data.Dataset.range(2**62).map(draw).with_options(options)
 
     def kept_mask(self) -> np.ndarray:
-        return self.table.kept_mask(self.step, self.max_age)
+        return self.table.kept_mask(self.step, self.max_age, self.max_age_seconds)
 
     def _push(self):
         kept = self.kept_mask()
         if not kept.any():
             raise RuntimeError(
-                f"step {self.step}: no importance weight is younger than max_age={self.max_age} steps; "
-                "raise max_age or refresh more often (refresh_every / refresh_size)")
+                f"step {self.step}: no importance weight is younger than max_age={self.max_age} steps "
+                f"and max_age_seconds={self.max_age_seconds}; raise the threshold or refresh more often "
+                "(refresh_every / refresh_size)")
         self._proposal.assign(np.where(kept, self.table.omega + self.smoothing, 0.0).astype(np.float32))
         self._kept_count.assign(float(kept.sum()))
 
@@ -223,11 +239,12 @@ class StaleImportanceWeights(keras.callbacks.Callback):
 
     def _pull(self):
         """Reads the workers' table; entries computed from newer parameters enter the local table."""
-        omega, version = self.workers.read()
+        omega, version, written = self.workers.read()
         new = np.flatnonzero(version > self.table.param_version)
         for v in np.unique(version[new]):
             chosen = new[version[new] == v]
-            self.table.update(chosen, omega[chosen], step=self.step, param_version=int(v), wall_time=time.time())
+            self.table.update(chosen, omega[chosen], step=self.step, param_version=int(v),
+                              wall_time=written[chosen])
         self.refreshed_examples += len(new)
         return len(new) > 0
 
@@ -260,7 +277,7 @@ class StaleImportanceWeights(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        changed = self.max_age is not None
+        changed = self.max_age is not None or self.max_age_seconds is not None
         if self.workers is not None:
             changed |= self._step_with_workers()
         else:

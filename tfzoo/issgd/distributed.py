@@ -161,6 +161,8 @@ class DistributedNormWorkers:
             self._omega = tf.Variable(tf.zeros([self.size]), name="omega")
             self._omega_version = tf.Variable(tf.fill([self.size], tf.constant(-1, tf.int64)),
                                               name="omega_version")
+            self._omega_time = tf.Variable(tf.fill([self.size], tf.constant(np.nan, tf.float64)),
+                                           name="omega_time")
         x_all, y_all = tf.constant(np.asarray(x)), tf.constant(np.asarray(y))
         loss_fn = norms.per_example_loss(model, loss)
         size = self.size
@@ -174,6 +176,7 @@ class DistributedNormWorkers:
             self._omega.scatter_update(tf.IndexedSlices(values, indices))
             self._omega_version.scatter_update(
                 tf.IndexedSlices(tf.fill(tf.shape(indices), version), indices))
+            self._omega_time.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(indices), tf.timestamp()), indices))
 
         self._refresh_chunk = refresh_chunk
 
@@ -207,8 +210,11 @@ class DistributedNormWorkers:
         self.coordinator.join()
 
     def read(self):
-        """``(ω̃, version)``: the table on the parameter server, as NumPy arrays."""
-        return np.asarray(self._omega.read_value()), np.asarray(self._omega_version.read_value())
+        """``(ω̃, version, time)``: the table on the parameter server, as NumPy arrays; ``time`` is
+        when a worker wrote each weight (seconds since the epoch, by the worker's clock: across
+        machines, keep the clocks synchronised, e.g. NTP, for ``max_age_seconds``)."""
+        return (np.asarray(self._omega.read_value()), np.asarray(self._omega_version.read_value()),
+                np.asarray(self._omega_time.read_value()))
 
 
 def main(argv=None):
