@@ -17,11 +17,14 @@ register(Preset(
     name="dae-spiral",
     model=f"{_MODELS}:ScoreAutoencoder",
     config=dict(input_dim=2, hidden_units=1000, activation="tanh", output_activation="linear",
-                tied_weights=False, criterion="dae", sigma=0.01),
+                tied_weights=False, criterion="dae", sigma=0.01,
+                init="data_scaled", init_center=0.0, init_scale=0.22),
     task="spiral",
     training=dict(optimizer="adam", learning_rate=1e-3, batch_size=1000, epochs=50,
                   note="the thesis trains by full-batch BFGS for 1000 iterations on a fixed corrupted set "
-                       "(L960): ScoreAutoencoder.fit_lbfgs; the Adam recipe for fit is [not in paper]"),
+                       "(L960): ScoreAutoencoder.fit_lbfgs; the Adam recipe for fit is [not in paper]; the data-scaled start "
+                       "(init, init_center = 0, init_scale = 0.22, about the spiral's coordinate std) is [not in paper]: "
+                       "from Glorot weights every unit is linear on the data and L-BFGS stays at the identity map's loss"),
     citation=f"{_PAPER}:947-976",
     description="DAE on the 2-D spiral: 1000 tanh units, untied linear decoder, sigma = 0.01 (Fig. 3.5).",
     expected_params=5002,
@@ -45,11 +48,13 @@ register(Preset(
     name="dae-curve10d",
     model=f"{_MODELS}:ScoreAutoencoder",
     config=dict(input_dim=10, hidden_units=1000, activation="tanh", output_activation="linear", criterion="dae",
-                sigma=0.1, mh_proposal_scale=0.1, mh_points=10),
+                sigma=0.1, mh_proposal_scale=0.1, mh_points=10,
+                init="data_scaled", init_center=0.0, init_scale=0.6),
     task="curve10d",
     training=dict(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
                   note="architecture and optimiser [not in paper] (the spiral's is reused); "
-                       "sigma_train = sigma_MH = 0.1 (L1070-1073); mh_points n [not in paper]"),
+                       "sigma_train = sigma_MH = 0.1 (L1070-1073); mh_points n [not in paper]; the data-scaled start "
+                       "(init_scale = 0.6 for data in [-1.5, 1.5], L1066) is [not in paper]"),
     citation=f"{_PAPER}:1064-1079",
     description="DAE on a 1-D manifold in R^10, sampled by score-based Metropolis-Hastings (Fig. 3.6).",
     expected_params=21010,
