@@ -61,9 +61,10 @@ def run_family(family: str, quick: bool, only: list | None = None) -> dict:
     start = time.time()
     date = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     if only:
-        with open(path) as f:
+        parts = module.run(quick=quick, only=only)
+        with open(path) as f:  # read after measuring: other parts may have been merged meanwhile
             record = json.load(f)
-        record["results"].update(module.run(quick=quick, only=only))
+        record["results"].update(parts)
         record.setdefault("part_dates", {}).update({part: date for part in only})
         if quick != record["quick"]:  # a part measured at the other size says so
             record.setdefault("part_quick", {}).update({part: quick for part in only})
