@@ -53,6 +53,7 @@ import tensorflow_probability as tfp
 from tfzoo.base import ZooModel
 from tfzoo.errors import InputError
 from tfzoo.gsn.corruption import as_seed, random_subset_mask, split_seed
+from tfzoo.gsn.models import UnsupervisedLossModel
 
 tfd = tfp.distributions
 
@@ -76,7 +77,7 @@ def _check_scan(scan):
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
-class DependencyNetworkGSN(ZooModel):
+class DependencyNetworkGSN(UnsupervisedLossModel):
     """A dependency network whose conditionals come from one masked MLP, sampled as a GSN (Sec. 5.3.7).
 
     The network computes ``a = MLP([x * (1 - m), m])`` (``act`` hidden layers, linear output) and
@@ -124,8 +125,7 @@ class DependencyNetworkGSN(ZooModel):
                                              name=f"V_{name}") for k, name in enumerate(head_names)]
         self.head_biases = [self.add_weight(shape=(input_dim,), initializer="zeros", name=f"c_{name}")
                             for name in head_names]
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self._setup_training_state(seed)
 
     @staticmethod
     def _resolve_subset_size(subset_size, dim):
@@ -140,9 +140,6 @@ class DependencyNetworkGSN(ZooModel):
             raise ValueError(f"subset_size must be in [1, {dim}] (input_dim), got {subset_size}")
         return size
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
 
     # -------------------------------------------------------------------------- inputs
     def check_input(self, x, name: str = "x"):
@@ -272,21 +269,6 @@ class DependencyNetworkGSN(ZooModel):
     def _batch_loss(self, data):
         x = data[0] if isinstance(data, tuple) else data
         return self.pseudo_likelihood_loss(x, as_seed(self.seed_generator.next()))
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            loss = self._batch_loss(data)
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
-        self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
-
-    def test_step(self, data):
-        self.loss_tracker.update_state(self._batch_loss(data))
-        return {"loss": self.loss_tracker.result()}
-
-    def compile_from_recipe(self, training: dict, **kwargs):
-        kwargs.setdefault("jit_compile", False)
-        super().compile_from_recipe(training, **kwargs)
 
     # --------------------------------------------------------------------------- chains
     def _scan_mask(self, t, batch_size, seed, scan, free):

@@ -62,9 +62,41 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be positive, got {value}")
 
 
+class UnsupervisedLossModel(ZooModel):
+    """A model that ``fit`` trains by minimising ``self._batch_loss(data)`` (labels, if any, ignored):
+    it owns the seed generator of its training noise and a mean-loss tracker, and provides the
+    train/test steps. Subclasses call :meth:`_setup_training_state` in ``__init__``."""
+
+    def _setup_training_state(self, seed: int):
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def _batch_loss(self, data):
+        raise NotImplementedError
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = self._batch_loss(data)
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        self.loss_tracker.update_state(self._batch_loss(data))
+        return {"loss": self.loss_tracker.result()}
+
+    def compile_from_recipe(self, training: dict, **kwargs):
+        kwargs.setdefault("jit_compile", False)
+        super().compile_from_recipe(training, **kwargs)
+
+
 # ====================================================================== Paper 1: score auto-encoders
 @keras.saving.register_keras_serializable(package="tfzoo")
-class ScoreAutoencoder(ZooModel):
+class ScoreAutoencoder(UnsupervisedLossModel):
     """A one-hidden-layer auto-encoder whose ``(r(x) - x) / sigma^2`` estimates the score (Ch. 3).
 
     Args:
@@ -123,16 +155,11 @@ class ScoreAutoencoder(ZooModel):
         self.decoder_kernel = None if tied_weights else self.add_weight(
             shape=(hidden_units, input_dim), initializer=keras.initializers.GlorotUniform(seed=seed + 1), name="V")
         self.decoder_bias = self.add_weight(shape=(input_dim,), initializer="zeros", name="c")
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self._setup_training_state(seed)
         self.init_seed, self.init_gain = int(seed), float(init_gain)
         if init == "data_scaled":
             self._data_scaled_init(0.0 if init_center is None else init_center,
                                    1.0 if init_scale is None else init_scale, init_gain, self.init_seed)
-
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
 
     def _data_scaled_init(self, center, scale, gain, seed):
         """Assigns the ``init="data_scaled"`` weights (see the class docstring) [not in paper]."""
@@ -226,21 +253,6 @@ class ScoreAutoencoder(ZooModel):
         """The criterion on a batch with fresh corruption noise (labels, if any, are ignored)."""
         x = self.check_input(data[0] if isinstance(data, tuple) else data)
         return self.criterion_loss(x, keras.random.normal(tf.shape(x), dtype=x.dtype, seed=self.seed_generator))
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            loss = self._batch_loss(data)
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
-        self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
-
-    def test_step(self, data):
-        self.loss_tracker.update_state(self._batch_loss(data))
-        return {"loss": self.loss_tracker.result()}
-
-    def compile_from_recipe(self, training: dict, **kwargs):
-        kwargs.setdefault("jit_compile", False)
-        super().compile_from_recipe(training, **kwargs)
 
     def fit_lbfgs(self, x, num_iterations: int = 1000, seed: int = 0, tolerance: float = 0.0) -> dict:
         """Full-batch L-BFGS on a fixed corrupted set (Sec. 3.3.4, L960: "full-batch BFGS ... 1000 iterations").
