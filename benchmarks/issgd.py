@@ -11,8 +11,7 @@ R = 250 weights per step, a full sweep every 20 steps) against SGD on uniformly 
 from the same initial weights, same batch size (64) and step count, over a few seeds (median and
 quartiles). Also measured: per-example norm throughput of Proposition 3 against the vectorised
 Jacobian path, and the per-step cost of ISSGD against SGD (master alone, and with the simulated
-workers running on the same CPU). The ISSGD model of setting (a), seed 0, is exported to
-``savedmodels/issgd-mnist-small/``.
+workers running on the same CPU). The trained exports come from ``benchmarks/issgd_mnist_export.py``.
 """
 
 from __future__ import annotations
@@ -195,26 +194,6 @@ def _worker_throughput(train_size: int, sweeps: int) -> dict:
     return result
 
 
-def _export(model, metrics: dict):
-    import tfzoo
-    from tfzoo.savedmodel import export, write_model_card
-
-    path = os.path.join(REPO, "savedmodels", PRESET)
-    export(model, path)
-    write_model_card(
-        path, preset=tfzoo.get_preset(PRESET), metrics=metrics,
-        training_command="python benchmarks/run.py issgd   # ISSGD setting (a), seed 0",
-        data="the first 5,000 MNIST training images (permutation-invariant: flattened pixels); "
-             "test error on the 10,000 test images",
-        endpoints=model.export_endpoints(),
-        notes="\nThis is the CPU-sized variant `issgd-mnist-small` (4x256) of the `issgd-mnist` recipe "
-              "(4x2048 would be 57 MB), trained by ISSGD for 300 steps only: a demonstration "
-              "artifact, not a converged model. `per_example_grad_norms(x, y)` returns the gradient norm "
-              "of each example's cross-entropy over all parameters (Proposition 3, 003 lines 2495-2511), "
-              "which is what an ISSGD worker computes.\n")
-    return path
-
-
 def run(quick: bool) -> dict:
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
     steps, every = (100, 50) if quick else (300, 100)
@@ -222,15 +201,12 @@ def run(quick: bool) -> dict:
     results = dict(preset=PRESET, train_examples=len(train[0]), test_examples=len(test[0]), seeds=seeds,
                    steps=steps, batch_size=BATCH, publish_every=PUBLISH_EVERY, refresh_size=REFRESH_SIZE,
                    settings={})
-    exported = None
     for key, setting in SETTINGS.items():
         runs = {"sgd": [], "issgd": []}
         for seed in seeds:
             for method in runs:
-                model, curve = _train(method, setting, seed, steps, every, train, test)
+                _, curve = _train(method, setting, seed, steps, every, train, test)
                 runs[method].append(curve)
-                if key == "a" and seed == 0 and method == "issgd":
-                    exported = (model, curve)
         summary = {"step": runs["sgd"][0]["step"], **setting}
         for method, curves in runs.items():
             summary[method] = {k: _quartiles(curves, k) for k in ("train_loss", "test_error", "seconds")}
@@ -243,12 +219,6 @@ def run(quick: bool) -> dict:
                       for r in issgd_runs]
             summary[f"ratio_uniform_over_{proposal}"] = _quartiles(ratios, "r")
         results["settings"][key] = summary
-    model, curve = exported
-    results["exported"] = dict(test_error=curve["test_error"][-1], train_loss=curve["train_loss"][-1],
-                               path=os.path.relpath(_export(model, {
-                                   "test error (10k MNIST test images)": f"{curve['test_error'][-1]:.4f}",
-                                   "training loss (5k-image subset)": f"{curve['train_loss'][-1]:.4f}",
-                                   "ISSGD steps": str(steps), "setting": "lr 0.01, smoothing c = 10"}), REPO))
     results["norm_throughput"] = _norm_throughput(train, repeats=3 if quick else 10)
     results["step_cost"] = _step_cost(train, steps=30 if quick else 100)
     results["worker_throughput"] = _worker_throughput(len(train[0]), sweeps=2 if quick else 4)
