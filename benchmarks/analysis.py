@@ -263,8 +263,8 @@ def minimum_spectrum(quick: bool) -> dict:
     """The lecture's spectrum at a minimum (``002`` lines 640–650: ≈94% of |λ| < 1e-4, largest ≈ 40, most
     negative −0.46) on the CPU-sized CNN of :func:`hessian_training`, trained by Adam on a fixed subset
     until its training loss is near 0 (a minimum of that loss): LA(1) and SA(1) by Lanczos, and the
-    stochastic-Lanczos density of the same loss. SLQ's m quadrature nodes cannot resolve |λ| < 1e-4 beside
-    λ_max ≈ 20 (the node nearest 0 sits ~λ_max/m² away), so the fractions below 1e-3 and 1e-2 are given too."""
+    stochastic-Lanczos density of the same loss. SLQ resolves eigenvalues near 0 only to about λ_max/m²
+    (m quadrature nodes), so the fractions below 1e-3 and 1e-2 are given too."""
     import keras
 
     from tfzoo.analysis.hessian import HessianOperator, extreme_eigenpairs, fraction_below, spectral_density
@@ -378,8 +378,7 @@ def summary(results) -> str:
         lines += [f"**At a minimum**: the same CNN trained by Adam for {ms['epochs']} epochs on {ms['examples']:,} images "
                   f"(training loss {ms['train_loss']:.1e}); Hessian of that loss:", "",
                   "| | lecture (CNN on MNIST, at a minimum) | tfzoo |", "|---|---|---|",
-                  f"| fraction with \\|λ\\| < 1e-4 | ≈ 0.94 | {ms['slq_fraction_below_1e-4']:.2f} (SLQ cannot resolve "
-                  "1e-4 here; see below) |",
+                  f"| fraction with \\|λ\\| < 1e-4 (SLQ) | ≈ 0.94 | {ms['slq_fraction_below_1e-4']:.3f} |",
                   f"| fraction with \\|λ\\| < 1e-3 / < 1e-2 | — | {ms['slq_fraction_below_1e-3']:.2f} / "
                   f"{ms['slq_fraction_below_1e-2']:.2f} |",
                   f"| largest | ≈ 40 | {ms['largest']:.3g} |",
