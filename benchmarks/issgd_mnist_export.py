@@ -79,14 +79,17 @@ def main():
     if args.preset != "issgd-mnist":
         name += f"_{args.preset}"
     out = os.path.join(REPO, "benchmarks", "results", f"{name}.json")
-    record = dict(family=name, method=args.method, machine=machine(), preset=args.preset, setting="a", **setting,
-                  batch_size=BATCH,
+    record = dict(method=args.method, preset=args.preset, setting="a", **setting, batch_size=BATCH,
                   publish_every=PUBLISH_EVERY, refresh_size=REFRESH_SIZE, cpu_budget_s=args.cpu_seconds,
                   train_examples=len(train[0]), curve=[])
+    envelope = {"family": "issgd_mnist_export", "quick": False, "machine": machine(),
+                "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "wall_clock_s": None, "results": record}
+    start_wall = time.time()
 
     def write():
+        envelope["wall_clock_s"] = round(time.time() - start_wall, 1)
         with open(out, "w") as f:
-            json.dump(record, f, indent=1, sort_keys=True)
+            json.dump(envelope, f, indent=1, sort_keys=True)
 
     keras.utils.set_random_seed(0)
     model = tfzoo.create_model(args.preset, compile=False)
@@ -144,6 +147,25 @@ def main():
         record["exported"] = os.path.relpath(path, REPO)
     write()
     print(json.dumps({k: v for k, v in record.items() if k != "curve"}, indent=1))
+
+
+def summary(r: dict) -> str:
+    """One run (the README's benchmark section reads every results file through its family's summary)."""
+    curve = r["curve"]
+    shown = sorted({round(i * (len(curve) - 1) / 7) for i in range(8)})  # at most 8 columns, the last included
+    method = "ISSGD (simulated workers)" if r["method"] == "issgd" else "SGD, uniform minibatches"
+    lines = [f"**`{r['preset']}`, {method}** (setting (a): lr {r['learning_rate']}"
+             + (f", c = {r['smoothing']:g}" if r["method"] == "issgd" else "")
+             + f"; batch {r['batch_size']}, {r['train_examples']:,} training images): {r['steps']:,} steps "
+             f"({curve[-1]['epochs']} epochs) in {r['train_cpu_s']:.0f} CPU s; test error **{r['test_error']:.4f}**, "
+             f"training loss (first 10k images) {r['train_loss_first_10k']:.4f}.", "",
+             "| step | " + " | ".join(str(curve[i]["step"]) for i in shown) + " |",
+             "|---|" + "---|" * len(shown),
+             "| validation error | " + " | ".join(f"{curve[i]['validation_error']:.4f}" for i in shown) + " |"]
+    if "ratio_uniform_over_stale" in r:
+        ratios = r["ratio_uniform_over_stale"]
+        lines.append("| √TrΣ uniform / stale | " + " | ".join(f"{ratios[i]:.2f}" for i in shown) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
