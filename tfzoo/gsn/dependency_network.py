@@ -53,7 +53,7 @@ import tensorflow_probability as tfp
 from tfzoo.base import ZooModel
 from tfzoo.errors import InputError
 from tfzoo.gsn.corruption import as_seed, random_subset_mask, split_seed
-from tfzoo.gsn.models import UnsupervisedLossModel
+from tfzoo.gsn.models import UnsupervisedLossModel, example_visible_batch
 
 tfd = tfp.distributions
 
@@ -369,12 +369,7 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         }
 
     def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        """Binary batches for the Bernoulli model, standard-normal ones for the Normal model."""
-        rng = np.random.default_rng(seed)
-        shape = (n, *self.input_shape_per_example)
-        if self.reconstruction == "bernoulli":
-            return (rng.uniform(size=shape) < 0.3).astype("float32")
-        return rng.standard_normal(shape).astype("float32")
+        return example_visible_batch(self.input_shape_per_example, self.reconstruction, n, seed)
 
     def example_endpoint_inputs(self, seed: int = 0) -> dict:
         x = self.example_batch(3, seed)

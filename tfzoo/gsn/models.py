@@ -62,6 +62,16 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be positive, got {value}")
 
 
+def example_visible_batch(shape_per_example, reconstruction: str, n: int, seed: int) -> np.ndarray:
+    """Example inputs for a model of visible units: binary (30% ones) for a Bernoulli ``reconstruction``,
+    standard-normal for a Normal one."""
+    rng = np.random.default_rng(seed)
+    shape = (n, *shape_per_example)
+    if reconstruction == "bernoulli":
+        return (rng.uniform(size=shape) < 0.3).astype("float32")
+    return rng.standard_normal(shape).astype("float32")
+
+
 class UnsupervisedLossModel(ZooModel):
     """A model that ``fit`` trains by minimising ``self._batch_loss(data)`` (labels, if any, ignored):
     it owns the seed generator of its training noise and a mean-loss tracker, and provides the
@@ -562,12 +572,7 @@ class _WalkbackChain(ZooModel):
                 "inpaint": (x, mask, np.int32(4), s)}
 
     def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        """Binary batches for Bernoulli models, standard-normal ones for Normal models."""
-        rng = np.random.default_rng(seed)
-        shape = (n, *self.input_shape_per_example)
-        if self.reconstruction == "bernoulli":
-            return (rng.uniform(size=shape) < 0.3).astype("float32")
-        return rng.standard_normal(shape).astype("float32")
+        return example_visible_batch(self.input_shape_per_example, self.reconstruction, n, seed)
 
     def plot_panel(self, ax, data) -> bool:
         """Consecutive chain samples (mean field) from four test images, one row each (Figs 5.4, 5.6)."""

@@ -164,7 +164,8 @@ register(Preset(
                        "(input (x(1-m), m)), |s| = 1 (pseudo-likelihood, 'possibly constrained to be of size 1', "
                        "L2042) and the Adam recipe are [not in paper]"),
     citation=f"{_PAPER}:2040-2054",
-    description="Dependency-network GSN on binarized MNIST: one masked MLP gives P(x_s | x_-s); random-scan chain.",
+    description="Dependency-network GSN on binarized MNIST: one masked MLP gives every conditional "
+                "P(x_s given x_-s); random-scan chain.",
     expected_params=2 * 784 * 500 + 500 + 500 * 500 + 500 + 500 * 784 + 784,
     test_config=dict(hidden_units=(16, 16)),
     test_params=2 * 784 * 16 + 16 + 16 * 16 + 16 + 16 * 784 + 784,
