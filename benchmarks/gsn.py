@@ -10,6 +10,7 @@ in the same run.
   distance of MH samples to the nearest training point; baseline: the data plus N(0, 0.1^2) noise (the
   smoothed density the chain targets, L1075).
 * R4 (Fig. 5.3, discrete): counting P(X|X~) on 5000 examples of a 10-value variable, 5000 chain samples;
+  and the notes' continuous R^10 version (500 points, Parzen P(X|X~), 5000 chain samples, three noise levels);
   total-variation distance of the chain histogram to the empirical distribution; baseline: TV between
   two empirical samples of 5000.
 * R5 (Sec. 5.5.1): generative DAE on binarized MNIST (subset) with and without walkback (5 fixed steps);
@@ -190,7 +191,54 @@ def r4_discrete() -> dict:
     other = np.bincount(rng.choice(10, size=5000, p=true), minlength=10) / 5000
     return dict(tv_chain_vs_empirical=float(0.5 * np.abs(visits / 5000 - empirical).sum()),
                 tv_two_samples_of_5000=float(0.5 * np.abs(other - empirical).sum()),
-                exact_stationary_error=float(np.abs(theory.stationary_distribution(chain) - empirical).max()))
+                exact_stationary_error=float(np.abs(theory.stationary_distribution(chain) - empirical).max()),
+                continuous=[_r4_continuous(np.random.default_rng(1), sigma=sigma) for sigma in (0.5, 1.0, 2.0)])
+
+
+def _energy_distance(a, b):
+    def mean_distance(u, v):
+        return float(np.mean(np.sqrt(np.maximum(
+            np.sum(u**2, 1)[:, None] + np.sum(v**2, 1)[None] - 2 * u @ v.T, 0.0))))
+    return 2 * mean_distance(a, b) - mean_distance(a, a) - mean_distance(b, b)
+
+
+def _r4_continuous(rng, n_train=500, dim=10, samples=5000, sigma=0.5, h=0.2):
+    """The continuous R^10 version of Fig. 5.3 (notes §8.8 R4): a 500-point training set, Gaussian
+    corruption X~ = X + N(0, sigma^2 I) and the Parzen reconstruction P(X | X~), the exact posterior of the
+    Parzen density p_h = mean_i N(x_i, h^2 I) [h, sigma and the data: not in paper]: the chain X -> X~ -> X
+    is a Gibbs sampler of p_h, so its samples should be indistinguishable from fresh draws of p_h.
+    Measured: energy distance between 5000 chain states and 5000 draws of p_h, against two fresh samples
+    of p_h and against the training points themselves (h = 0); mean log p_h of chain states vs fresh draws."""
+    centres = rng.normal(size=(5, dim)) * 2.0
+    train = centres[rng.integers(5, size=n_train)] + 0.3 * rng.normal(size=(n_train, dim))
+
+    def log_parzen(x):
+        d2 = np.sum((x[:, None] - train[None]) ** 2, -1)
+        a = -d2 / (2 * h**2)
+        m = a.max(1, keepdims=True)
+        return (m[:, 0] + np.log(np.mean(np.exp(a - m), 1)) - dim / 2 * np.log(2 * np.pi * h**2))
+
+    def parzen_draws(n):
+        return train[rng.integers(n_train, size=n)] + h * rng.normal(size=(n, dim))
+
+    x, states = train[0].copy(), np.empty((samples, dim))
+    shrink, spread = sigma**2 / (sigma**2 + h**2), np.sqrt(h**2 * sigma**2 / (sigma**2 + h**2))
+    for t in range(samples):
+        noisy = x + sigma * rng.normal(size=dim)
+        logits = -np.sum((noisy - train) ** 2, 1) / (2 * (sigma**2 + h**2))
+        w = np.exp(logits - logits.max())
+        i = rng.choice(n_train, p=w / w.sum())
+        x = shrink * train[i] + (1 - shrink) * noisy + spread * rng.normal(size=dim)
+        states[t] = x
+    fresh, fresh2 = parzen_draws(samples), parzen_draws(samples)
+    sub = slice(0, 2000)
+    return dict(n_train=n_train, dim=dim, samples=samples, sigma=sigma, h=h,
+                energy_distance_chain_vs_parzen=_energy_distance(states[sub], fresh[sub]),
+                energy_distance_two_parzen_samples=_energy_distance(fresh2[sub], fresh[sub]),
+                energy_distance_training_points_vs_parzen=_energy_distance(train, fresh[:n_train]),
+                mean_log_parzen_chain=float(log_parzen(states).mean()),
+                mean_log_parzen_fresh=float(log_parzen(fresh).mean()),
+                log_parzen_standard_error=float(log_parzen(fresh).std() / np.sqrt(samples)))
 
 
 def _chain_logits(model, x0, steps, seed):
@@ -375,6 +423,12 @@ def summary(results) -> str:
                  f"start {r3['start_distance_to_data']:.3f} |")
     lines.append(f"| R4 Fig. 5.3 discrete chain, TV to empirical | qualitative ({PAPER}:2085) | "
                  f"{r4['tv_chain_vs_empirical']:.3f} | two samples of 5000: {r4['tv_two_samples_of_5000']:.3f} |")
+    for c in r4.get("continuous", []):
+        lines.append(f"| R4 continuous R^10 (500 points, Parzen P(X given X~), sigma = {c['sigma']:g}), energy distance of "
+                     f"{c['samples']} chain states to p_h | qualitative ({PAPER}:2085) | "
+                     f"{c['energy_distance_chain_vs_parzen']:.4f} (mean log p_h {c['mean_log_parzen_chain']:.3f}) | "
+                     f"two samples of p_h: {c['energy_distance_two_parzen_samples']:.4f} "
+                     f"(mean log p_h {c['mean_log_parzen_fresh']:.3f} ± {c['log_parzen_standard_error']:.3f}) |")
     wb, plain = r5["gdae-mnist-walkback"], r5["gdae-mnist"]
     lines.append(f"| R5 Sec. 5.5.1 mixture LL, walkback vs none (nats) | -116 vs -142 ({PAPER}:2099-2101) | "
                  f"{wb['mixture_ll']:.1f} ± {wb['standard_error']:.1f} (second chain {wb['second_chain_mixture_ll']:.1f});"
