@@ -11,8 +11,8 @@ import tfzoo
 from tfzoo.errors import InputError
 from tfzoo.gsn import theory
 from tfzoo.gsn.corruption import random_subset_mask
-from tfzoo.gsn.dependency_network import (DependencyNetworkGSN, binary_states, joint_conditionals,
-                                          sample_binary_joint, toy_binary_joint)
+from tfzoo.gsn.dependency_network import (DependencyNetworkGSN, binary_states, exact_stationary_distribution,
+                                          joint_conditionals, sample_binary_joint, toy_binary_joint)
 
 D = 3
 SHAPE = (2,) * D
@@ -135,18 +135,13 @@ def test_prop6_trained_conditionals_give_a_consistent_joint():
     keras.utils.set_random_seed(0)
     model = tfzoo.create_model("dngsn-toy", seed=0)
 
-    def stationary(scan):
-        learned = model.reconstruct(binary_states(d)).numpy().astype(np.float64)
-        conds = [np.stack([1 - learned[:, i], learned[:, i]], -1).reshape((2,) * d + (2,)) for i in range(d)]
-        return learned, theory.stationary_distribution(theory.dependency_network_chain(conds, (2,) * d, scan))
-
-    _, pi_untrained = stationary("random")
+    _, pi_untrained = exact_stationary_distribution(model, "random")
     epochs, batch = 10, 200
     schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * len(x) // batch, alpha=0.01)
     model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=False)
     model.fit(x, batch_size=batch, epochs=epochs, verbose=0)
-    learned, pi_random = stationary("random")
-    _, pi_ordered = stationary("ordered")
+    learned, pi_random = exact_stationary_distribution(model, "random")
+    _, pi_ordered = exact_stationary_distribution(model, "ordered")
     marginals = x.mean(0)
     independent = np.prod(np.where(binary_states(d) == 1, marginals, 1 - marginals), axis=1)
     assert np.abs(learned - true).max() < 0.06

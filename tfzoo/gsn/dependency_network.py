@@ -58,7 +58,7 @@ from tfzoo.gsn.models import UnsupervisedLossModel, example_visible_batch
 tfd = tfp.distributions
 
 __all__ = ["DependencyNetworkGSN", "SCANS", "binary_states", "toy_binary_joint", "sample_binary_joint",
-           "joint_conditionals"]
+           "joint_conditionals", "exact_stationary_distribution"]
 
 SCANS = ("random", "ordered")
 _SEED_SPEC = tf.TensorSpec([2], tf.int32, name="seed")
@@ -442,3 +442,20 @@ def joint_conditionals(p) -> list:
         cond = np.stack([np.take(table, [v], axis=i) / marginal for v in (0, 1)], axis=-1)
         out.append(np.broadcast_to(cond, (2,) * dim + (2,)).copy())
     return out
+
+
+def exact_stationary_distribution(model: DependencyNetworkGSN, scan: str = "random") -> tuple:
+    """For a Bernoulli model with ``subset_size = 1`` on a few binary variables: its conditionals
+    ``P(x_i = 1 | x_{-i})`` at every state (``(2^d, d)``, the order of :func:`binary_states`) and the exact
+    stationary distribution of its ``scan`` chain (Prop. 6, L2044), through
+    :func:`tfzoo.gsn.theory.dependency_network_chain`."""
+    from tfzoo.gsn import theory
+
+    if model.reconstruction != "bernoulli" or model.subset_size != 1:
+        raise ValueError("exact_stationary_distribution needs reconstruction='bernoulli' and subset_size=1, got "
+                         f"{model.reconstruction!r} and {model.subset_size}")
+    d = model.input_shape_per_example[0]
+    learned = model.reconstruct(binary_states(d)).numpy().astype(np.float64)
+    conditionals = [np.stack([1 - learned[:, i], learned[:, i]], -1).reshape((2,) * d + (2,)) for i in range(d)]
+    chain = theory.dependency_network_chain(conditionals, (2,) * d, _check_scan(scan))
+    return learned, theory.stationary_distribution(chain)
