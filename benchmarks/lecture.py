@@ -73,10 +73,10 @@ def _iterations_to_match(errors, target):
     return int(hits[0]) if len(hits) else None
 
 
-LISTA_VARIANTS = (  # (label, unrolled steps T, constructor options of the structured S, L616)
-    ("T1", 1, {}), ("T3", 3, {}),
-    ("T1_sparse_S_10pct", 1, {"s_structure": "sparse", "s_density": 0.1}),
-    ("T1_low_rank_S_m/10", 1, {"s_structure": "low_rank", "s_rank": None}),  # rank m // 10, set per m
+LISTA_VARIANTS = (  # (label, unrolled steps T, m -> constructor options of the structured S, L616)
+    ("T1", 1, lambda m: {}), ("T3", 3, lambda m: {}),
+    ("T1_sparse_S_10pct", 1, lambda m: {"s_structure": "sparse", "s_density": 0.1}),
+    ("T1_low_rank_S_m/10", 1, lambda m: {"s_structure": "low_rank", "s_rank": m // 10}),
 )
 
 
@@ -115,9 +115,8 @@ def lista_vs_fista(quick: bool) -> dict:
             fista_errors = sc.fista(x_test, dictionary, alpha, max_iterations, reference=z_test).code_errors.numpy()
             row = {"optimal_code_mean_nonzeros": float(np.mean(np.sum(z_test != 0, 1))),
                    "optimal_code_mean_squared_norm": float(np.mean(np.sum(z_test**2, 1)))}
-            for label, steps, structure in LISTA_VARIANTS:
-                if structure.get("s_structure") == "low_rank":
-                    structure = dict(structure, s_rank=m // 10)
+            for label, steps, structure_for in LISTA_VARIANTS:
+                structure = structure_for(m)
                 keras.utils.set_random_seed(0)
                 model = sc.LISTA(n_inputs=64, n_codes=m, num_steps=steps, alpha=alpha, **structure)
                 model.set_dictionary(dictionary)

@@ -184,7 +184,7 @@ def summary(results: dict) -> str:
               f"**SHADOW on MNIST** ({setup['n_train']} training / {setup['n_test']} test images, widths "
               f"{setup['width']}, {setup['epochs']} epochs, batch 100, Adam, seeds {setup['seeds']}; learning rate "
               f"4^a·0.001 and SHADOW weight 2^b chosen per method on 10,000 held-out training points after "
-              f"{setup['selection_epochs']} epochs on {setup.get('selection_train', setup['n_train'])} other training "
+              f"{setup['selection_epochs']} epochs on {setup['selection_train']} other training "
               f"images, a ∈ {list(setup['learning_rate_exponents'])}, "
               f"b ∈ {list(setup['shadow_weight_exponents'])}; test error in %, mean ± sd over seeds):", "",
               "| method | chosen (validation error) | after epoch 1 | after epoch " + str(setup["epochs"]) +
