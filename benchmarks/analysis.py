@@ -13,6 +13,10 @@
    (stabilisation, Fig. 11.5), the eq. (11.1) line search (1/α* against λ, Fig. 11.4) and a
    stochastic-Lanczos spectral density at the end (lecture ``002`` lines 644–650).
 5. Sharpness of one function under α-scaling (004 ch. 3).
+
+The tfzoo models trained here (``convnet-mnist``, the small ``relu-lenet-mnist`` CNN of the Hessian
+parts) are ``tfzoo.train`` runs (``benchmarks/trained.py``); the pathological MLP and the two-moons
+network of the sharpness part are plain Keras models built here, trained by their own ``fit``.
 """
 
 from __future__ import annotations
@@ -116,6 +120,7 @@ def convnet_probes(quick: bool) -> dict:
     import keras
 
     import tfzoo
+    import trained
     from tfzoo.analysis.probes import attach_probes, fit_probes_posthoc
 
     # The paper's probes use the whole training set; 10,000 images keep the cached conv features ~1 GB.
@@ -123,17 +128,15 @@ def convnet_probes(quick: bool) -> dict:
     train, valid, test = _mnist(n_train, n_valid, n_test)
     layers = ["input", "conv1_preact", "conv1_relu", "pool1", "conv2_preact", "conv2_relu", "pool2",
               "fc1_preact", "fc1_relu", "logits"]
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(0)  # the initial weights of the run below (tfzoo.train seeds the same way)
     model = tfzoo.create_model("convnet-mnist")
     epochs = 20 if quick else 30
     results = {}
     probed = attach_probes(model, layers=layers, reduction="flatten")
     results["init"] = fit_probes_posthoc(probed, train, valid, test, epochs=epochs, batch_size=64)
     n_model_train = 10000 if quick else 50000
-    (x, y), _, _ = _mnist(n_model_train, 1, 1)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    train_seconds = time.perf_counter() - start
+    run = trained.train("convnet-mnist", epochs=1, limit_train=n_model_train)  # its recipe, batch 64
+    model, train_seconds = run.model, run.spent["wall_seconds"]
     probed = attach_probes(model, layers=layers, reduction="flatten")
     results["trained"] = fit_probes_posthoc(probed, train, valid, test, epochs=epochs, batch_size=64)
     test_x, test_y = test
@@ -185,7 +188,8 @@ def mlp_probes(quick: bool) -> dict:
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         losses, errors = [], []
         for epoch in range(1 if quick else 4):
-            history = model.fit(*train, batch_size=64, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
+            # a plain Keras functional model built here, not a tfzoo preset: the baseline's own fit
+            history = model.fit(*train, batch_size=64, epochs=epoch + 1, initial_epoch=epoch, verbose=0)  # baseline
             losses.append(float(history.history["loss"][-1]))
             errors.append(float(np.mean(np.argmax(model.predict(test[0], verbose=0), -1) != test[1])))
         key = "with_skip" if skip else "without_skip"
@@ -222,24 +226,27 @@ def resnet50_wiring(quick: bool) -> dict:
             "forward_with_probes_images_per_s": int(x.shape[0]) / seconds}
 
 
-def hessian_training(quick: bool) -> dict:
-    import keras
+#: the CPU-sized ReLU CNN of the Hessian parts: relu-lenet-mnist (ConvNet, no dropout, no L2) made small
+SMALL_CNN = dict(filters=(4, 8), dense_units=32)
 
+
+def hessian_training(quick: bool) -> dict:
+    """``relu-lenet-mnist`` with :data:`SMALL_CNN` trained by ``tfzoo.train`` with its recipe (RMSProp
+    1e-3, batch 32) for ``steps`` steps on the first ``n_train`` training images, the
+    ``HessianSpectrum`` callback (a measurement callback of the run) recording LA(5)/SA(3) on a fixed
+    5% subset of them; then Lanczos, line searches and SLQ at the end."""
+    import trained
     from tfzoo.analysis.hessian import (HessianOperator, HessianSpectrum, eigendirection_line_search,
                                         extreme_eigenpairs, fraction_below, spectral_density, subset)
-    from tfzoo.classifiers.models import ConvNet
 
     n_train = 5000 if quick else 20000
     (x, y), _, _ = _mnist(n_train, 1, 1)
-    keras.utils.set_random_seed(0)
-    model = ConvNet(filters=(4, 8), dense_units=32, dropout=0.0)
-    model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="rmsprop", learning_rate=1e-3))
     fx, fy = subset(x, y, fraction=0.05, seed=0)
     spectrum = HessianSpectrum(fx, fy, k_largest=5, k_smallest=3, every_n_batches=50 if quick else 100, tol=1e-3)
     steps = 150 if quick else 600
-    model.fit(x[:steps * 32], y[:steps * 32], batch_size=32, epochs=1, verbose=0, callbacks=[spectrum])
-    op = HessianOperator(model, fx, fy)
+    run = trained.train("relu-lenet-mnist", overrides=SMALL_CNN, epochs=1, steps=steps, limit_train=n_train,
+                        limit_eval=1000, measure=[spectrum])
+    op = HessianOperator(run.model, fx, fy)
     la = extreme_eigenpairs(op, 3, "LA", tol=1e-4)
     sa = extreme_eigenpairs(op, 3, "SA", tol=1e-4)
     grid = np.geomspace(1e-3, 1e3, 13 if quick else 25)
@@ -265,19 +272,14 @@ def minimum_spectrum(quick: bool) -> dict:
     until its training loss is near 0 (a minimum of that loss): LA(1) and SA(1) by Lanczos, and the
     stochastic-Lanczos density of the same loss. SLQ resolves eigenvalues near 0 only to about λ_max/m²
     (m quadrature nodes), so the fractions below 1e-3 and 1e-2 are given too."""
-    import keras
-
+    import trained
     from tfzoo.analysis.hessian import HessianOperator, extreme_eigenpairs, fraction_below, spectral_density
-    from tfzoo.classifiers.models import ConvNet
 
     n, epochs = (250, 60) if quick else (1000, 300)
     (x, y), _, _ = _mnist(n, 1, 1)
-    keras.utils.set_random_seed(0)
-    model = ConvNet(filters=(4, 8), dense_units=32, dropout=0.0)
-    model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="adam", learning_rate=1e-3))
-    model.fit(x, y, batch_size=50, epochs=epochs, verbose=0)
-    op = HessianOperator(model, x, y)
+    run = trained.train("relu-lenet-mnist", overrides=SMALL_CNN, epochs=epochs, limit_train=n, limit_eval=1000,
+                        recipe_overrides=dict(optimizer="adam", learning_rate=1e-3, batch_size=50))
+    op = HessianOperator(run.model, x, y)
     la = extreme_eigenpairs(op, 1, "LA", tol=1e-4)
     sa = extreme_eigenpairs(op, 1, "SA", tol=1e-4)
     nodes, weights = spectral_density(op, num_steps=40 if quick else 100, num_probes=2 if quick else 4)
@@ -303,7 +305,9 @@ def sharpness_under_alpha_scale(quick: bool) -> dict:
                               keras.layers.Dense(2)])
     model.compile(optimizer=keras.optimizers.Adam(1e-2),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x, y, batch_size=100, epochs=100 if not quick else 30, verbose=0)
+    # a plain keras.Sequential built here, not a tfzoo preset: the subject of the sharpness measures,
+    # trained by its own fit (the baseline's fit)
+    model.fit(x, y, batch_size=100, epochs=100 if not quick else 30, verbose=0)  # baseline
     rows = []
     for alpha in ([0.1, 1.0, 10.0] if quick else [0.01, 0.1, 1.0, 10.0, 100.0]):
         scaled = alpha_scale(model, [alpha, 1 / alpha])

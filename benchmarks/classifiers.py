@@ -1,99 +1,98 @@
 """Classic classifiers on MNIST: test error and training throughput against plain ``keras.Sequential``.
 
-For each classic preset, the tfzoo model and a ``keras.Sequential`` of the same stock layers
-(``tfzoo.classifiers.models.keras_sequential_baseline``) start from the same weights and train with
-the preset's optimiser on the same batches (50k training images, seeded order). Epochs alternate
-between the two models, so both see the same machine load. Throughput excludes each model's first
-epoch (tracing and compilation). The trained tfzoo models under 10 MB are exported to
-``savedmodels/<preset>/`` with model cards. The validation split is not used for any choice here.
+For each classic preset, the tfzoo model is trained by ``tfzoo.train`` (the preset's recipe, the
+epochs below, 50k training images, seeded order) and a ``keras.Sequential`` of the same stock layers
+(``tfzoo.classifiers.models.keras_sequential_baseline``) — the baseline — starts from the same initial
+weights and trains with the same optimiser, learning-rate schedule and batches (the trainer's
+``make_dataset`` order), with the same validation pass and per-step callbacks. Throughput is the
+training steps alone (``EpochClock``: validation excluded), over the epochs after the first (tracing
+and compilation). The two models train one after the other (the trainer runs a whole run; the old
+version alternated epochs), so a change of machine load between them shows in the ratio. The
+validation split is not used for any choice here.
+
+Shipped models (``savedmodels/<preset>/``) are not produced here: ``tfzoo train`` and ``tfzoo export``.
 """
 
 from __future__ import annotations
 
-import os
 import time
-
 
 #: preset -> epochs run here (the recipes' own epoch counts are in the presets).
 EPOCHS = {"lenet-mnist": 5, "mlp-mnist": 3, "convnet-mnist": 2, "relu-lenet-mnist": 1}
 QUICK_EPOCHS = {"lenet-mnist": 1, "mlp-mnist": 1}
-EXPORT_LIMIT_MB = 10
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _train_pair(name: str, epochs: int, data: dict, limit: int | None) -> dict:
+def _keras_baseline(name: str, epochs: int, data: dict, seed: int = 0) -> dict:
+    """The baseline: a keras.Sequential with the tfzoo model's initial weights (the trainer builds the
+    model after ``set_random_seed(seed)`` the same way), timed with the trainer's clock."""
     import keras
 
     import tfzoo
     from tfzoo.base import make_optimizer
+    from tfzoo.callbacks import StopOnNaN
     from tfzoo.classifiers.models import keras_sequential_baseline
     from tfzoo.datasets import make_dataset, steps_per_epoch
-    from tfzoo.training import recipe_callbacks
+    from trained import EpochClock
 
-    preset = tfzoo.get_preset(name)
-    batch = preset.training["batch_size"]
-    x, y = data["train"]
-    x, y = (x[:limit], y[:limit]) if limit else (x, y)
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model(name)
-    baseline = keras_sequential_baseline(model)
-    baseline.set_weights(model.get_weights())
-    baseline.compile(optimizer=make_optimizer(preset.training), jit_compile="auto",
+    recipe = tfzoo.get_preset(name).recipe.replace(epochs=epochs)
+    keras.utils.set_random_seed(seed)
+    initial = tfzoo.create_model(name)
+    baseline = keras_sequential_baseline(initial)
+    baseline.set_weights(initial.get_weights())
+    baseline.compile(optimizer=make_optimizer(recipe), jit_compile=recipe.jit_compile,
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-    steps = steps_per_epoch(len(x), batch, drop_remainder=True)
-    seconds = {"tfzoo": [], "keras": []}
-    for epoch in range(epochs):
-        for key, net in (("tfzoo", model), ("keras", baseline)):
-            ds = make_dataset(x, y, batch_size=batch, shuffle_seed=0, epochs=epoch + 1, initial_epoch=epoch,
-                              drop_remainder=True)
-            start = time.perf_counter()
-            net.fit(ds, epochs=epoch + 1, initial_epoch=epoch, steps_per_epoch=steps, verbose=0,
-                    shuffle=False, callbacks=recipe_callbacks(preset.training))
-            seconds[key].append(time.perf_counter() - start)
-    test = make_dataset(*data["test"], batch_size=500)
-    result = {"epochs": epochs, "train_examples": len(x), "batch_size": batch,
-              "params": model.count_params(), "paper_params": preset.expected_params}
-    for key, net in (("tfzoo", model), ("keras", baseline)):
-        accuracy = net.evaluate(test, verbose=0, return_dict=True)["accuracy"]
-        timed = seconds[key][1:] or seconds[key]
-        result[key] = {"test_error": 1.0 - accuracy, "train_seconds": sum(seconds[key]),
-                       "examples_per_second": steps * batch * len(timed) / sum(timed)}
+    x, y = data["train"]
+    callbacks = [EpochClock(), StopOnNaN()]
+    if recipe.schedule.kind != "constant":  # the trainer's schedule callback
+        callbacks.append(keras.callbacks.LearningRateScheduler(
+            lambda epoch: recipe.learning_rate * recipe.schedule.factor(epoch, epochs)))
+    start = time.perf_counter()
+    # the baseline's own fit: a stock Keras model, not a tfzoo preset (the measured baseline)
+    history = baseline.fit(  # baseline
+        make_dataset(x, y, batch_size=recipe.batch_size, shuffle_seed=seed, epochs=epochs, drop_remainder=True),
+        epochs=epochs, steps_per_epoch=steps_per_epoch(len(x), recipe.batch_size, drop_remainder=True),
+        validation_data=make_dataset(*data["validation"], batch_size=recipe.batch_size),
+        callbacks=callbacks, verbose=0, shuffle=False)
+    seconds = time.perf_counter() - start
+    accuracy = baseline.evaluate(make_dataset(*data["test"], batch_size=recipe.batch_size), verbose=0,
+                                 return_dict=True)["accuracy"]
+    return {"history": history.history, "test_error": 1.0 - float(accuracy), "seconds": seconds}
+
+
+def _throughput(history: dict, batch: int) -> float:
+    from trained import epoch_steps
+
+    pairs = list(zip(history["fit_wall_seconds"], epoch_steps(history)))
+    timed = pairs[1:] or pairs  # skip the first epoch (tracing)
+    return sum(n for _, n in timed) * batch / sum(s for s, _ in timed)
+
+
+def _train_pair(name: str, epochs: int, limit: int | None) -> dict:
+    import tfzoo
+    from trained import task_splits, train
+
+    preset = tfzoo.get_preset(name)
+    batch = preset.recipe.batch_size
+    run = train(name, epochs=epochs, limit_train=limit)
+    data = task_splits(name)
+    if limit:
+        data["train"] = tuple(a[:limit] for a in data["train"])
+    baseline = _keras_baseline(name, epochs, data)
+    result = {"epochs": epochs, "train_examples": len(data["train"][0]), "batch_size": batch,
+              "params": run.model.count_params(), "paper_params": preset.expected_params,
+              "tfzoo": {"test_error": 1.0 - run.metrics["accuracy"], "train_seconds": run.spent["wall_seconds"],
+                        "examples_per_second": _throughput(run.history, batch)},
+              "keras": {"test_error": baseline["test_error"], "train_seconds": baseline["seconds"],
+                        "examples_per_second": _throughput(baseline["history"], batch)}}
     result["throughput_ratio_tfzoo_over_keras"] = (
         result["tfzoo"]["examples_per_second"] / result["keras"]["examples_per_second"])
-    result["exported"] = _export(name, model, result)
     return result
 
 
-def _export(name, model, result):
-    import shutil
-
-    import tfzoo
-    from tfzoo.savedmodel import directory_size_bytes, write_model_card
-
-    if model.count_params() * 4 / 2**20 > EXPORT_LIMIT_MB:
-        return None
-    path = os.path.join(REPO, "savedmodels", name)
-    shutil.rmtree(path, ignore_errors=True)
-    tfzoo.export(model, path)
-    write_model_card(
-        path, preset=tfzoo.get_preset(name),
-        metrics={"MNIST test error": f"{100 * result['tfzoo']['test_error']:.2f}%",
-                 "epochs": result["epochs"], "training examples": result["train_examples"],
-                 "CPU training time": f"{result['tfzoo']['train_seconds']:.0f} s (2-core CPU, shared)"},
-        training_command="python benchmarks/run.py classifiers",
-        data="MNIST (first 50,000 training images; test on the 10,000 test images)",
-        endpoints=model.export_endpoints(),
-        notes="\nInput: raw pixel values 0..255 as float32, shape (batch, 28, 28, 1). Output: logits.\n")
-    return {"path": os.path.relpath(path, REPO), "size_mb": directory_size_bytes(path) / 2**20}
-
-
 def run(quick: bool = False) -> dict:
-    from tfzoo.datasets import mnist_splits
-
-    data = mnist_splits()
     epochs = QUICK_EPOCHS if quick else EPOCHS
-    return {name: _train_pair(name, e, data, 5000 if quick else None) for name, e in epochs.items()}
+    return {name: _train_pair(name, e, 5000 if quick else None) for name, e in epochs.items()}
 
 
 def summary(results: dict) -> str:

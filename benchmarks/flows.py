@@ -1,17 +1,20 @@
 """NICE / Real NVP benchmarks (``004_6b1d8905d771edf8.txt`` chapter 5), each against a baseline
-measured in the same run on the same machine.
+measured in the same run on the same machine. Every tfzoo model here is trained by ``tfzoo.train``
+(``benchmarks/trained.py``); only the stock TFP baseline has its own ``fit``.
 
 1. ``moons_throughput`` and ``dense_mnist_throughput``: training steps/s of tfzoo's vector Real
    NVP against TFP's stock ``tfb.RealNVP`` (+ ``tfb.Permute``) with the same coupling MLPs, same
-   data, same batch, with and without XLA: on two moons (1 → 64 → 64 → 2, the ``realnvp-moons``
-   sizes) and on dequantised MNIST as 784-d vectors (392 → 256 → 256 → 784).
+   examples, same batch, with and without XLA: on two moons (1 → 64 → 64 → 2, the ``realnvp-moons``
+   preset) and on dequantised MNIST as 784-d vectors (392 → 256 → 256 → 784, ``nice-mnist-small``
+   made affine). Each side trains two epochs of ``steps`` steps with the trainer's per-step
+   callbacks; the second epoch's training steps are timed.
 2. ``nice_flop_rate``: the FLOP rate of a ``nice-mnist`` (19.2M parameters, batch 100) training
    step as a fraction of this machine's float32 matmul peak (2048×2048 matmuls, same run).
-3. ``realnvp_moons``: ``realnvp-moons`` trained for 10 epochs; with ``quick=False`` it is exported
-   to ``savedmodels/realnvp-moons/`` with a model card.
+3. ``realnvp_moons``: ``realnvp-moons`` trained for 10 epochs, test log p.
 
-The MNIST bits/dim within a CPU-time budget (and the exports of ``nice-mnist-small`` and
-``realnvp-mnist``) are ``benchmarks/flows_mnist_budget.py``, one preset per process.
+The MNIST bits/dim of a CPU-time-budgeted run is ``benchmarks/flows_mnist_budget.py`` (it reads a run
+directory, or trains one with ``tfzoo.train(..., cpu_budget=...)``). The shipped models in
+``savedmodels/`` come from ``tfzoo train`` and ``tfzoo export``, not from here.
 
 Run: ``nice -n 10 python benchmarks/run.py flows``.
 """
@@ -24,16 +27,38 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SAVEDMODELS = os.path.join(HERE, "..", "savedmodels")
+
+def _stock_steps_per_second(model, x, batch_size, steps):
+    """The baseline's rate: a stock TFP model (not a tfzoo preset) trained by its own ``fit`` for two
+    epochs of ``steps`` steps on the trainer's batches, with the trainer's per-step callbacks
+    (``StopOnNaN``, ``BudgetStop``) and clock; the second epoch is timed (the first traces)."""
+    from tfzoo.callbacks import BudgetStop, StopOnNaN
+    from tfzoo.datasets import make_dataset
+    from tfzoo.recipe import Budget
+    from trained import EpochClock
+
+    data = make_dataset(x[: batch_size * steps], batch_size=batch_size, shuffle_seed=0, epochs=2,
+                        drop_remainder=True)
+    history = model.fit(data, epochs=2, steps_per_epoch=steps, verbose=0, shuffle=False,  # baseline
+                        callbacks=[EpochClock(), StopOnNaN(), BudgetStop(Budget())])
+    return steps / history.history["fit_wall_seconds"][-1]
 
 
-def _steps_per_second(model, x, batch_size, steps):
-    """Trains ``steps`` steps (after one warm-up epoch of the same size); returns steps/s."""
-    model.fit(x[: batch_size * steps], batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
-    start = time.perf_counter()
-    model.fit(x[: batch_size * steps], batch_size=batch_size, epochs=1, verbose=0, shuffle=False)
-    return steps / (time.perf_counter() - start)
+def _tfzoo_steps_per_second(preset, steps, **kwargs):
+    """tfzoo's rate: ``tfzoo.train(preset)`` for two epochs of ``steps`` steps (``limit_train``); the
+    second epoch's training steps are timed (``EpochClock``: the first epoch traces, validation on
+    one batch is excluded). Returns ``(steps/s, run)``."""
+    from trained import train
+
+    batch = _preset_batch(preset)
+    run = train(preset, epochs=2, limit_train=batch * steps, limit_eval=batch, **kwargs)
+    return steps / run.history["fit_wall_seconds"][-1], run
+
+
+def _preset_batch(preset) -> int:
+    import tfzoo
+
+    return tfzoo.get_preset(preset).recipe.batch_size
 
 
 def _stock_realnvp(dim, num_couplings, hidden_layers, hidden_units):
@@ -83,51 +108,57 @@ def _stock_realnvp(dim, num_couplings, hidden_layers, hidden_units):
     return model
 
 
-def _dense_mnist_vectors():
-    """Dequantised MNIST training images as 784-d vectors in [0, 1) (``(x + u)/256``, seed 0)."""
-    from tfzoo.datasets import mnist_splits
+def _dense_mnist_vectors(n: int):
+    """The first ``n`` training images of the mnist task dequantised, as 784-d vectors in [0, 1)
+    (``(x + u)/256``, seed 0): the stock baseline's data."""
+    from tfzoo.datasets import load_task
 
-    x = mnist_splits()["train"][0][:20000].reshape(-1, 784).astype("float32")
+    x = load_task("mnist", limit=n)["train"][0].reshape(-1, 784).astype("float32")
     return (x + np.random.default_rng(0).random(x.shape, dtype=np.float32)) / 256.0
 
 
+#: the dense-MNIST arm: nice-mnist-small's MLPs (4 couplings of 392 -> 256 -> 256 -> 784) made affine
+#: with a Gaussian prior and no diagonal scaling, the stock tfb.RealNVP's form
+DENSE_MNIST_OVERRIDES = dict(coupling="affine", prior="gaussian", diagonal_scaling=False)
+
+
 def throughput(data: str, quick: bool) -> dict:
-    """Training steps/s of tfzoo's vector Real NVP (DenseCouplingFlow, affine couplings) against
-    TFP's stock tfb.RealNVP with the same coupling MLPs, on the same data and batch, each with and
-    without XLA. ``data``: ``"moons"`` (realnvp-moons' sizes) or ``"dense_mnist"`` (784-d, 4
-    couplings of 392 → 256 → 256 → 784, the nice-mnist-small MLPs)."""
+    """Training steps/s of tfzoo's vector Real NVP (DenseCouplingFlow, affine couplings) trained by
+    ``tfzoo.train`` against TFP's stock tfb.RealNVP with the same coupling MLPs (the baseline, its own
+    ``fit``) on the same examples and batch, each with and without XLA. ``data``: ``"moons"`` (the
+    ``realnvp-moons`` preset) or ``"dense_mnist"`` (``nice-mnist-small`` with
+    :data:`DENSE_MNIST_OVERRIDES` on the mnist task: tfzoo dequantises and rescales the 8-bit images
+    inside its step; the stock model gets the same images dequantised beforehand, ``(x + u)/256``, as
+    784-d vectors)."""
     import keras
 
     import tfzoo
-    from tfzoo.datasets import load_task
-    from tfzoo.flows import DenseCouplingFlow
+    from trained import task_splits
 
-    if data == "moons":
-        x = load_task("moons")["train"][0]
-        sizes = {k: tfzoo.get_preset("realnvp-moons").config[k]
-                 for k in ("num_couplings", "hidden_layers", "hidden_units")}
-    else:
-        x = _dense_mnist_vectors()
-        sizes = dict(num_couplings=4, hidden_layers=2, hidden_units=256)
-    dim = x.shape[1]
     steps = 20 if quick else 100
+    if data == "moons":
+        preset, overrides = "realnvp-moons", {}
+        x = task_splits(preset)["train"][0]
+    else:
+        preset, overrides = "nice-mnist-small", DENSE_MNIST_OVERRIDES
+        x = _dense_mnist_vectors(100 * steps)
+    config = {**tfzoo.get_preset(preset).config, **overrides}
+    sizes = {k: config[k] for k in ("num_couplings", "hidden_layers", "hidden_units")}
+    dim = x.shape[1]
     results = {}
     for jit in (False, True):
-        keras.utils.set_random_seed(0)
-        ours = DenseCouplingFlow(input_shape=(dim,), coupling="affine", prior="gaussian",
-                                 diagonal_scaling=False, preprocessing="none", dequantize=False, **sizes)
-        ours.build_from_preset()
-        ours.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
+        key = "xla" if jit else "no_xla"
+        rate, run = _tfzoo_steps_per_second(preset, steps, overrides=overrides,
+                                            recipe_overrides={"jit_compile": jit})
+        results[f"tfzoo_steps_per_s_{key}"] = round(rate, 1)
         keras.utils.set_random_seed(0)
         stock = _stock_realnvp(dim, **sizes)
         stock.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit)
-        key = "xla" if jit else "no_xla"
-        results[f"tfzoo_steps_per_s_{key}"] = round(_steps_per_second(ours, x, 100, steps), 1)
-        results[f"stock_steps_per_s_{key}"] = round(_steps_per_second(stock, x, 100, steps), 1)
+        results[f"stock_steps_per_s_{key}"] = round(_stock_steps_per_second(stock, x, 100, steps), 1)
     results["ratio_both_xla"] = round(results["tfzoo_steps_per_s_xla"] / results["stock_steps_per_s_xla"], 2)
     results["ratio_both_no_xla"] = round(results["tfzoo_steps_per_s_no_xla"] / results["stock_steps_per_s_no_xla"], 2)
-    results.update(steps=steps, batch_size=100, dim=dim, params=int(ours.count_params()),
-                   stock_params=int(stock.count_params()), **sizes)
+    results.update(steps=steps, batch_size=100, dim=dim, params=int(run.model.count_params()),
+                   stock_params=int(stock.count_params()), preset=preset, overrides=overrides, **sizes)
     return results
 
 
@@ -154,68 +185,38 @@ def matmul_peak_gflops(size: int = 2048, repeats: int = 10) -> float:
 
 
 def nice_flop_rate(quick: bool) -> dict:
-    import keras
-
-    import tfzoo
+    """The FLOP rate of ``nice-mnist`` training steps (``tfzoo.train``, the preset's XLA recipe, batch
+    100, real MNIST images) against this machine's matmul peak measured in the same run."""
+    import tensorflow as tf
 
     peak = matmul_peak_gflops()
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model("nice-mnist")  # the preset compiles with jit_compile=True
-    x = np.random.default_rng(0).integers(0, 256, size=(100 * 40, 28, 28, 1)).astype("float32")
     steps = 5 if quick else 20
-    rate = _steps_per_second(model, x, 100, steps)
-    matmul_params = sum(int(np.prod(v.shape)) for v in model.trainable_variables if len(v.shape) == 2)
+    rate, run = _tfzoo_steps_per_second("nice-mnist", steps)
+    matmul_params = sum(int(np.prod(v.shape)) for v in run.model.trainable_variables if len(v.shape) == 2)
     # forward 2 FLOPs per weight and example, backward 4 (input and weight gradients)
     flops_per_step = 6 * matmul_params * 100
     gflops = flops_per_step * rate / 1e9
-    import tensorflow as tf
-
     return dict(intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count(),
                 matmul_peak_gflops=round(peak, 1), nice_step_ms=round(1000 / rate, 1),
                 nice_gflops=round(gflops, 1), fraction_of_peak=round(gflops / peak, 3),
-                params=int(model.count_params()), batch_size=100, steps=steps)
+                params=int(run.model.count_params()), batch_size=100, steps=steps)
 
 
-def _export(model, preset_name, metrics, data, command):
-    import tfzoo
-    from tfzoo.savedmodel import write_model_card
+def realnvp_moons(quick: bool) -> dict:
+    """``realnvp-moons`` trained by ``tfzoo.train`` for 10 epochs: mean test log p (nats) on the
+    task's 2,000 test points."""
+    from trained import task_splits, train
 
-    path = os.path.join(SAVEDMODELS, preset_name)
-    if os.path.isdir(path):
-        import shutil
-
-        shutil.rmtree(path)
-    tfzoo.export(model, path)
-    write_model_card(path, preset=tfzoo.get_preset(preset_name), metrics=metrics,
-                     training_command=command, data=data, endpoints=model.export_endpoints(),
-                     notes="\nTrained on a 2-core CPU for the time stated above (see the training command), "
-                           "not to convergence; `docs/flows.md` compares the numbers with the paper's.\n")
-    return path
+    epochs = 10
+    run = train("realnvp-moons", epochs=epochs)
+    log_p = float(np.mean(run.model.log_prob(task_splits("realnvp-moons")["test"][0])))
+    return dict(test_log_prob_nats=round(log_p, 3), test_bits_per_dim=round(-log_p / (2 * math.log(2)), 3),
+                epochs=epochs, trainer_test_loss=round(run.metrics["loss"], 3))
 
 
-def moons_export(export: bool) -> dict:
-    import keras
-
-    import tfzoo
-    from tfzoo.datasets import load_task
-
-    task = load_task("moons")
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model("realnvp-moons")
-    model.fit(task["train"][0], batch_size=100, epochs=10, verbose=0)
-    log_p = float(np.mean(model.log_prob(task["test"][0])))
-    result = dict(test_log_prob_nats=round(log_p, 3), test_bits_per_dim=round(-log_p / (2 * math.log(2)), 3),
-                  epochs=10)
-    if export:
-        _export(model, "realnvp-moons", {"test mean log p (nats)": round(log_p, 3),
-                                          "test bits/dim": result["test_bits_per_dim"], "epochs": 10},
-                "two moons, noise 0.1 (tfzoo.datasets.load_task('moons'))",
-                "nice -n 10 python benchmarks/run.py flows")
-    return result
-
-
-def run(quick: bool) -> dict:
-    """``TFZOO_BENCHMARK_THREADS=N`` limits TensorFlow to N intra- and inter-op threads (e.g. 1, to
+def run(quick: bool, only: list | None = None) -> dict:
+    """Every part, or those named in ``only`` (see ``benchmarks/run.py --only``).
+    ``TFZOO_BENCHMARK_THREADS=N`` limits TensorFlow to N intra- and inter-op threads (e.g. 1, to
     measure on one core while the other is busy); the FLOP row records the count."""
     threads = int(os.environ.get("TFZOO_BENCHMARK_THREADS", "0"))
     if threads:
@@ -223,13 +224,18 @@ def run(quick: bool) -> dict:
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
+    parts = {"moons_throughput": lambda: throughput("moons", quick),
+             "dense_mnist_throughput": lambda: throughput("dense_mnist", quick),
+             "nice_flop_rate": lambda: nice_flop_rate(quick),
+             "realnvp_moons": lambda: realnvp_moons(quick)}
+    unknown = set(only or ()) - set(parts)
+    if unknown:
+        raise SystemExit(f"unknown flows parts {sorted(unknown)}; expected some of {sorted(parts)}")
     results = {}
-    for key, measure in [("moons_throughput", lambda: throughput("moons", quick)),
-                         ("dense_mnist_throughput", lambda: throughput("dense_mnist", quick)),
-                         ("nice_flop_rate", lambda: nice_flop_rate(quick)),
-                         ("realnvp_moons", lambda: moons_export(export=not quick))]:
-        results[key] = measure()
-        print(key, results[key], flush=True)
+    for key, measure in parts.items():
+        if not only or key in only:
+            results[key] = measure()
+            print(key, results[key], flush=True)
     return results
 
 

@@ -19,8 +19,14 @@ in the same run.
   log-likelihood from consecutive mean-field samples, sigma chosen on validation, binarized protocol;
   baseline: Parzen with MNIST training images as centres (the "MNIST" column, 24 +- 1.6). R7: learned
   alpha_k of gsn-mnist-scaled (expected decreasing in k for binary data, L1715). A reduced protocol
-  (2,000 centres, 1,000 test images) that compares the two presets; the paper's full protocol, a
-  longer training and the ``savedmodels/gsn-mnist`` export are ``benchmarks/gsn_mnist_parzen.py``.
+  (2,000 centres, 1,000 test images) that compares the two presets; the paper's full protocol on a
+  longer ``tfzoo train`` run is ``benchmarks/gsn_mnist_parzen.py``.
+* DN (Prop. 6): the dependency-network GSN ``dngsn-toy`` on its 4-variable task.
+
+Every trained tfzoo model here is a ``tfzoo.train`` run (``benchmarks/trained.py``: temporary run
+directories, the presets with constructor ``overrides`` and recipe overrides such as ``ADAM``), except
+R2's L-BFGS arms, which call the model's full-batch ``fit_lbfgs`` (the trainer has no quasi-Newton
+optimiser). The shipped ``savedmodels/`` come from ``tfzoo train`` and ``tfzoo export``.
 """
 
 from __future__ import annotations
@@ -31,8 +37,17 @@ import numpy as np
 
 PAPER = "003_a93095073811cc34.txt"
 # The CPU runs use Adam (a deviation: the paper's GSN uses SGD with minibatch 1 for 100-600 epochs,
-# and the DAE's optimiser is not given); the same optimiser for a model and its baseline.
-ADAM = dict(optimizer="adam", learning_rate=1e-3)
+# and the DAE's optimiser is not given); the same optimiser for a model and its baseline. Recipe
+# overrides of tfzoo.train (the presets' momentum argument and per-epoch decay do not apply to Adam).
+ADAM = dict(optimizer="adam", learning_rate=1e-3, optimizer_args={}, batch_size=100,
+            schedule={"kind": "constant"})
+
+
+def _data_scaled_start(x) -> dict:
+    """Constructor arguments that start a ScoreAutoencoder as ``initialize_from_data(x)`` does (the
+    data's mean and per-coordinate standard deviation as ``init_center`` / ``init_scale``)."""
+    x = np.asarray(x, np.float64)
+    return dict(init="data_scaled", init_center=x.mean(0).tolist(), init_scale=np.maximum(x.std(0), 1e-12).tolist())
 
 
 def _clock():
@@ -89,11 +104,15 @@ def r2_spiral(quick: bool) -> dict:
     Glorot start every tanh pre-activation on the spiral is about 0.04, the network is nearly affine and
     L-BFGS stays at the identity map's loss d sigma^2 (the ablation below, and the 2026-11-22 run: 300
     float64 iterations, 2.0019e-4, cosine 0.04). An optimal denoiser removes only the normal component of
-    the noise: loss about sigma^2."""
+    the noise: loss about sigma^2.
+
+    The L-BFGS arms call ``ScoreAutoencoder.fit_lbfgs`` (the thesis' full-batch BFGS, L960): ``tfzoo.train``
+    has no full-batch quasi-Newton optimiser. The Adam baseline is a ``tfzoo.train`` run."""
     import keras
 
     import tfzoo
     from tfzoo.datasets import load_task
+    from trained import train
 
     task = load_task("spiral")
     data, validation = task["train"][0], task["validation"][0]
@@ -117,31 +136,29 @@ def r2_spiral(quick: bool) -> dict:
     model, main = lbfgs("data_scaled", iterations)
     # the same Glorot start as the 2026-11-22 run, shorter: it does not leave d sigma^2 (identity) anyway
     _, glorot = lbfgs("glorot", max(iterations // 3, 10))
-    keras.utils.set_random_seed(0)
-    adam = tfzoo.create_model("dae-spiral", init="glorot")
-    adam.initialize_from_data(data)  # the same data-scaled start
-    start, epochs = _clock(), 0
-    while time.perf_counter() - start[0] < main["wall_s"]:
-        adam.fit(data, batch_size=1000, epochs=1, verbose=0)
-        epochs += 1
+    # The Adam baseline: tfzoo.train with the preset's Adam recipe (batch 1000) from the same data-scaled
+    # start, on the same training points, for L-BFGS's wall clock (the trainer's time budget).
+    adam = train("dae-spiral", overrides=_data_scaled_start(data), limit_train=len(data), epochs=10**6,
+                 time_budget=max(main["wall_s"], 1.0))
     return dict(points=len(data), sigma=sigma, identity_loss=2 * sigma**2, denoised_loss=sigma**2,
                 lbfgs=main, lbfgs_glorot_start=glorot,
-                adam_same_wall_clock=dict(epochs=epochs, cpu_s=_since(start)[1],
-                                          validation_loss=_validation_loss(adam, validation),
-                                          cosine=_field_alignment(adam, data)))
+                adam_same_wall_clock=dict(epochs=adam.spent["epochs"], steps=adam.spent["steps"],
+                                          wall_s=round(adam.spent["wall_seconds"], 1),
+                                          cpu_s=round(adam.spent["cpu_seconds"], 1),
+                                          validation_loss=_validation_loss(adam.model, validation),
+                                          cosine=_field_alignment(adam.model, data)))
 
 
 def r3_curve_mh(quick: bool) -> dict:
-    """Fig. 3.6. The DAE starts from ``initialize_from_data`` [not in paper] and is trained by the preset's
-    Adam recipe; the ablation trains the Glorot start the same way. The optimal DAE's ``(r(x) - x) /
-    sigma^2`` is the score of the data convolved with N(0, sigma^2 I), so the chain's ideal target is the
-    smoothed data (the baseline)."""
-    import keras
+    """Fig. 3.6. The DAE starts from the data-scaled weights of ``initialize_from_data`` [not in paper] and
+    is trained by ``tfzoo.train`` with the preset's Adam recipe; the ablation trains the Glorot start the
+    same way. The optimal DAE's ``(r(x) - x) / sigma^2`` is the score of the data convolved with
+    N(0, sigma^2 I), so the chain's ideal target is the smoothed data (the baseline)."""
     import tensorflow as tf
     from scipy.spatial import cKDTree
 
-    import tfzoo
     from tfzoo.datasets import load_task
+    from trained import train
 
     task = load_task("curve10d")
     data, validation = task["train"][0], task["validation"][0]
@@ -151,13 +168,10 @@ def r3_curve_mh(quick: bool) -> dict:
     tree = cKDTree(data)
 
     def train_and_sample(init):
-        keras.utils.set_random_seed(0)
-        model = tfzoo.create_model("dae-curve10d", init="glorot")
-        if init == "data_scaled":
-            model.initialize_from_data(data)
-        start = _clock()
-        model.fit(data, batch_size=500, epochs=epochs, verbose=0)
-        wall, cpu = _since(start)
+        overrides = _data_scaled_start(data) if init == "data_scaled" else dict(init="glorot")
+        run = train("dae-curve10d", overrides=overrides, epochs=epochs)
+        model = run.model
+        wall, cpu = round(run.spent["wall_seconds"], 1), round(run.spent["cpu_seconds"], 1)
         samples, acceptance = tf.function(model.mh_sample)(x0, steps, np.array([1, 2], np.int32))
         final = np.asarray(samples[-1])
         return dict(init=init, train_wall_s=wall, train_cpu_s=cpu,
@@ -300,26 +314,23 @@ def r5_walkback(quick: bool, splits) -> dict:
     one-step validation NLL was 198 against 152 without walkback and its chain stayed on "1"s); on
     validation images (10,000 states) walkback went -159 / -148 / -145 at 10 / 20 / 30 epochs while the
     plain DAE stayed at -144 / -144 / -147 (-147 after 105 epochs, the walkback DAE's CPU time). 30 epochs
-    on 10,000 images is what fits the CPU budget."""
-    import keras
-
-    import tfzoo
+    on 10,000 images is what fits the CPU budget. Both are ``tfzoo.train`` runs of the presets (their
+    ``Walkback`` recipe callback) with 500 hidden units and the Adam overrides ``ADAM``."""
     from tfzoo.gsn.evaluation import mean_and_standard_error, reconstruction_mixture_log_likelihood
+    from trained import train
 
     n_train, epochs, states = (2000, 2, 1000) if quick else (10000, 30, 10000)
-    x_train, x_valid = splits["train"][0][:n_train], splits["validation"][0]
+    x_valid = splits["validation"][0]
     x_test = splits["test"][0][:1000] if quick else splits["test"][0]
     ref_x, ref_y = splits["train"][0][:10000].astype(np.float32), splits["train"][1][:10000]
     starts = ((x_valid[-1:], (0, 1)), (x_valid[-2:-1], (0, 2)))
     out, per_example = {}, {}
     for name in ("gdae-mnist", "gdae-mnist-walkback"):
-        keras.utils.set_random_seed(0)
-        model = tfzoo.create_model(name, hidden_units=500, compile=False)
-        model.compile_from_recipe(ADAM)
-        start = _clock()
-        history = model.fit(x_train, batch_size=100, epochs=epochs, verbose=0)
-        wall, cpu = _since(start)
-        record = dict(train_wall_s=wall, train_cpu_s=cpu, final_loss=float(history.history["loss"][-1]),
+        run = train(name, overrides=dict(hidden_units=500), recipe_overrides=ADAM, epochs=epochs,
+                    limit_train=n_train, limit_eval=1000)
+        model = run.model
+        record = dict(train_wall_s=round(run.spent["wall_seconds"], 1), train_cpu_s=round(run.spent["cpu_seconds"], 1),
+                      final_loss=float(run.history["loss"][-1]),
                       validation_step_nll=_walkback_step_nll(model, x_valid[:500]), chain_states=states)
         chain_lls = []
         for i, (x0, seed) in enumerate(starts):
@@ -346,31 +357,34 @@ def dependency_network_prop6(quick: bool) -> dict:
     import keras
 
     import tfzoo
+    from tfzoo.datasets import load_task
+    from tfzoo.datasets.generated import BINARY_TOY4_JOINT
     from tfzoo.gsn import dependency_network as dn
+    from trained import train
 
-    d, n, epochs, batch = 4, (5000 if quick else 20000), (3 if quick else 10), 200
-    p = dn.toy_binary_joint(d, seed=0, coupling=0.5, field=0.3)
-    x = dn.sample_binary_joint(p, n, seed=1)
+    n, epochs = (5000 if quick else 20000), (3 if quick else 10)
+    p = dn.toy_binary_joint(**BINARY_TOY4_JOINT)
+    d = BINARY_TOY4_JOINT["dim"]
+    x = load_task("binary-toy4", limit=n)["train"][0]  # the run's training sample
     states = dn.binary_states(d)
     index = (x @ 2.0 ** np.arange(d - 1, -1, -1)).astype(int)  # C-order state index, as binary_states
     empirical = np.bincount(index, minlength=2**d) / n
     marginals = x.mean(0)
     independent = np.prod(np.where(states == 1, marginals, 1 - marginals), axis=1)
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model("dngsn-toy", seed=0)
-    untrained = dn.exact_stationary_distribution(model)[1]
-    schedule = keras.optimizers.schedules.CosineDecay(1e-2, epochs * n // batch, alpha=0.01)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=False)
-    start = _clock()
-    model.fit(x, batch_size=batch, epochs=epochs, verbose=0)
-    train_s = _since(start)
+    keras.utils.set_random_seed(0)  # the initial weights of the run below (tfzoo.train seeds the same way)
+    untrained = dn.exact_stationary_distribution(tfzoo.create_model("dngsn-toy", compile=False))[1]
+    # The preset's Adam 1e-2, batch 200, with the trainer's per-epoch cosine decay (the 2026-11-22 run
+    # used Keras' per-step CosineDecay to 1% of the rate, which a recipe cannot express).
+    run = train("dngsn-toy", epochs=epochs, limit_train=n, recipe_overrides={"schedule": {"kind": "cosine"}})
+    model = run.model
+    train_s = [round(run.spent["wall_seconds"], 1), round(run.spent["cpu_seconds"], 1)]
     learned, random_scan = dn.exact_stationary_distribution(model, "random")
     true_conditionals = np.stack([c[..., 1].reshape(-1) for c in dn.joint_conditionals(p)], 1)
 
     def tv(a):
         return float(0.5 * np.abs(np.asarray(a) - p).sum())
 
-    return dict(samples=n, epochs=epochs, train_wall_cpu_s=train_s,
+    return dict(samples=n, epochs=epochs, train_wall_cpu_s=train_s, schedule="cosine per epoch (tfzoo recipe)",
                 max_conditional_error=float(np.abs(learned - true_conditionals).max()),
                 tv_random_scan=tv(random_scan), tv_ordered_scan=tv(dn.exact_stationary_distribution(model, "ordered")[1]),
                 tv_empirical=tv(empirical), tv_independent=tv(independent), tv_untrained=tv(untrained))
@@ -384,28 +398,26 @@ def _parzen(centres, splits, n_valid, n_test):
 
 
 def r6_r7_gsn(quick: bool, splits) -> dict:
-    import keras
+    """``tfzoo.train`` runs of the two presets with the Adam overrides ``ADAM`` on the first training
+    images; the Parzen protocol of ``gsn_mnist_parzen`` reduced (see the module docstring)."""
     import tensorflow as tf
 
-    import tfzoo
+    from trained import train
 
     n_train = 2000 if quick else 5000
     epochs = 1 if quick else 2
     n_samples = 1000 if quick else 2000
     n_valid, n_test = (200, 200) if quick else (500, 1000)
-    x_train = splits["train"][0][:n_train]
     out = dict(train_examples=n_train, epochs=epochs, parzen_samples=n_samples, valid=n_valid, test=n_test)
     for name in ("gsn-mnist", "gsn-mnist-scaled"):
-        keras.utils.set_random_seed(0)
         overrides = dict(layer_sizes=(784, 200, 200)) if quick else {}
-        model = tfzoo.create_model(name, compile=False, **overrides)
-        model.compile_from_recipe(ADAM)
-        start = _clock()
-        history = model.fit(x_train, batch_size=100, epochs=epochs, verbose=0)
-        wall, cpu = _since(start)
+        run = train(name, overrides=overrides, recipe_overrides=ADAM, epochs=epochs, limit_train=n_train,
+                    limit_eval=1000)
+        model = run.model
+        wall, cpu = round(run.spent["wall_seconds"], 1), round(run.spent["cpu_seconds"], 1)
         _, means = tf.function(model.sample_chain)(splits["validation"][0][-1:], n_samples, np.array([5, 6], np.int32))
         centres = np.asarray(means)[:, 0]
-        record = dict(train_wall_s=wall, train_cpu_s=cpu, final_loss=float(history.history["loss"][-1]),
+        record = dict(train_wall_s=wall, train_cpu_s=cpu, final_loss=float(run.history["loss"][-1]),
                       parzen=_parzen(centres, splits, n_valid, n_test))
         if model.log_alpha is not None:
             record["alpha"] = [float(a) for a in np.exp(model.log_alpha.numpy())]

@@ -9,9 +9,16 @@ test images, both of the paper's settings (lr 0.01 with c = 10, lr 0.001 with c 
 simulated workers (relaxed mode: the master publishes every P = 10 steps; the workers refresh
 R = 250 weights per step, a full sweep every 20 steps) against SGD on uniformly shuffled batches
 from the same initial weights, same batch size (64) and step count, over a few seeds (median and
-quartiles). Also measured: per-example norm throughput of Proposition 3 against the vectorised
-Jacobian path, and the per-step cost of ISSGD against SGD (master alone, and with the simulated
-workers running on the same CPU). The trained exports come from ``benchmarks/issgd_mnist_export.py``.
+quartiles). Every arm is a ``tfzoo.train`` run of the preset (``benchmarks/trained.py``): SGD is
+``recipe_overrides={"learning_rate": lr, "callbacks": []}``, ISSGD the ``StaleImportanceWeights``
+callback with the arm's keyword arguments (:func:`recipe_overrides`); the curves are the runs'
+per-epoch history (an epoch is ``train_examples // 64`` steps): the training steps' seconds, the loss
+on the whole training subset, the validation error (the task's 10,000 validation images) and ISSGD's
+√Tr Σ diagnostics, and the test error after the last step. Also measured: per-example norm throughput
+of Proposition 3 against the vectorised Jacobian path, the per-step cost of ISSGD against SGD (master
+alone, and with the simulated workers running on the same CPU) and the norms/s of the localhost
+parameter-server cluster. The full-size curves are ``benchmarks/issgd_mnist_export.py`` (on ``tfzoo
+train`` runs); the shipped models come from ``tfzoo train`` and ``tfzoo export``.
 """
 
 from __future__ import annotations
@@ -25,13 +32,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESET = "issgd-mnist-small"
 SETTINGS = {"a": dict(learning_rate=0.01, smoothing=10.0), "b": dict(learning_rate=0.001, smoothing=1.0)}
 BATCH, PUBLISH_EVERY, REFRESH_SIZE = 64, 10, 250
+ISSGD = "tfzoo.issgd.callback:StaleImportanceWeights"
 
 
 def _data(train_size: int):
-    from tfzoo.datasets import load_mnist
+    """The training examples of the runs (the first ``train_size`` of the mnist task's training split,
+    ``limit_train``) and the task's test split."""
+    from trained import task_splits
 
-    mnist = load_mnist()
-    return (mnist.x_train[:train_size], mnist.y_train[:train_size]), (mnist.x_test, mnist.y_test)
+    splits = task_splits(PRESET)
+    return tuple(a[:train_size] for a in splits["train"]), splits["test"]
 
 
 def _evaluate(model, x, y):
@@ -42,40 +52,37 @@ def _evaluate(model, x, y):
     return loss, float(np.mean(np.argmax(logits, -1) != y))
 
 
-def _train(method: str, setting: dict, seed: int, steps: int, every: int, train, test):
-    import keras
+def recipe_overrides(method: str, learning_rate: float, smoothing: float, **issgd) -> dict:
+    """The recipe of one arm: plain SGD at ``learning_rate`` on uniformly shuffled batches (``"sgd"``)
+    or with the ``StaleImportanceWeights`` callback (``"issgd"``: smoothing ``c``, relaxed simulated
+    workers publishing every ``PUBLISH_EVERY`` steps and refreshing ``REFRESH_SIZE`` weights per step;
+    ``issgd`` overrides those keyword arguments); batch ``BATCH``."""
+    from tfzoo.recipe import CallbackSpec
 
-    import tfzoo
-    from tfzoo.datasets import make_dataset
-    from tfzoo.issgd import StaleImportanceWeights
+    kwargs = {**dict(smoothing=smoothing, publish_every=PUBLISH_EVERY, refresh_every=1, refresh_size=REFRESH_SIZE,
+                     monitor_size=1000), **issgd}
+    callbacks = [CallbackSpec(ISSGD, kwargs)] if method == "issgd" else []
+    return dict(learning_rate=learning_rate, batch_size=BATCH, callbacks=callbacks)
 
-    keras.utils.set_random_seed(seed)
-    model = tfzoo.create_model(PRESET, compile=False)
-    model.compile_from_recipe(dict(optimizer="sgd", learning_rate=setting["learning_rate"]))
-    curve = dict(step=[], seconds=[], train_loss=[], test_error=[])
-    callbacks, issgd = [], None
-    if method == "issgd":
-        issgd = StaleImportanceWeights(*train, batch_size=BATCH, smoothing=setting["smoothing"],
-                                       publish_every=PUBLISH_EVERY, refresh_every=1,
-                                       refresh_size=REFRESH_SIZE, monitor_size=1000, seed=seed)
-        data = issgd.dataset()
-        callbacks.append(issgd)
-    else:
-        data = make_dataset(*train, batch_size=BATCH, shuffle_seed=seed, drop_remainder=True)
-    seconds = 0.0
-    for chunk in range(steps // every):
-        start = time.perf_counter()
-        model.fit(data, steps_per_epoch=every, epochs=chunk + 1, initial_epoch=chunk, verbose=0,
-                  shuffle=False, callbacks=callbacks)
-        seconds += time.perf_counter() - start
-        train_loss, _ = _evaluate(model, *train)
-        _, test_error = _evaluate(model, *test)
-        for key, value in dict(step=(chunk + 1) * every, seconds=seconds, train_loss=train_loss,
-                               test_error=test_error).items():
-            curve[key].append(value)
-    if issgd is not None:
-        curve.update({k: v for k, v in issgd.history.items()})
-    return model, curve
+
+def _train(method: str, setting: dict, seed: int, steps: int, train):
+    """One arm: ``tfzoo.train`` for ``steps`` steps on ``train`` (``limit_train``), seed ``seed`` (the
+    same initial weights for both methods). Per epoch: the step count, the training seconds
+    (validation and scoring excluded), the loss on the whole training subset, the validation error
+    (the task's 10,000 validation images) and ISSGD's diagnostics; the test error at the end."""
+    import math
+
+    from trained import cumulative, train as train_run
+
+    run = train_run(PRESET, seed=seed, steps=steps, epochs=math.ceil(steps / (len(train[0]) // BATCH)),
+                    limit_train=len(train[0]), recipe_overrides=recipe_overrides(method, **setting),
+                    evaluate={"train": train})
+    h = run.history
+    curve = dict(step=[int(s) for s in h["steps"]], seconds=cumulative(h["fit_wall_seconds"]),
+                 train_loss=h["train_loss"], validation_error=[1.0 - a for a in h["val_accuracy"]],
+                 test_error=[1.0 - run.metrics["accuracy"]])  # the test error after the last step
+    curve.update({k: v for k, v in h.items() if k.startswith("issgd_")})
+    return run.model, curve
 
 
 def _quartiles(runs: list, key: str) -> dict:
@@ -111,38 +118,24 @@ def _norm_throughput(train, repeats: int) -> dict:
     return result
 
 
-def _step_cost(train, steps: int) -> dict:
-    """Seconds per step: SGD, ISSGD master alone (no refresh), ISSGD with simulated workers."""
-    import keras
-
-    import tfzoo
-    from tfzoo.datasets import make_dataset
-    from tfzoo.issgd import StaleImportanceWeights
+def _step_cost(steps: int) -> dict:
+    """Seconds per step: SGD, ISSGD master alone (no refresh), ISSGD with simulated workers; each a
+    ``tfzoo.train`` run of 4 epochs of ``steps`` steps (``limit_train = steps * BATCH``), the median over
+    epochs 2-4 of the training steps' seconds (``EpochClock``: validation and ISSGD's end-of-epoch
+    diagnostics excluded; ``monitor_size=0``). The runs are one after the other (the 2026-11-22 version
+    alternated the variants' epochs)."""
+    from trained import seconds_per_step, train
 
     variants = {
-        "sgd": None,
-        "issgd_master_only": dict(publish_every=10**9, refresh_every=10**9),
-        "issgd_with_simulated_workers": dict(publish_every=PUBLISH_EVERY, refresh_every=1,
-                                             refresh_size=REFRESH_SIZE),
+        "sgd": recipe_overrides("sgd", 0.01, 1.0),
+        "issgd_master_only": recipe_overrides("issgd", 0.01, 1.0, monitor_size=0, publish_every=10**9,
+                                              refresh_every=10**9),
+        "issgd_with_simulated_workers": recipe_overrides("issgd", 0.01, 1.0, monitor_size=0),
     }
-    models, datasets, callbacks = {}, {}, {}
-    for name, options in variants.items():
-        keras.utils.set_random_seed(0)
-        models[name] = tfzoo.create_model(PRESET)
-        if options is None:
-            datasets[name] = make_dataset(*train, batch_size=BATCH, shuffle_seed=0, drop_remainder=True)
-            callbacks[name] = []
-        else:
-            issgd = StaleImportanceWeights(*train, batch_size=BATCH, smoothing=1.0, monitor_size=0, **options)
-            datasets[name], callbacks[name] = issgd.dataset(), [issgd]
-    seconds = {name: [] for name in variants}
-    for epoch in range(4):  # alternate, so that every variant sees the same machine load
-        for name in variants:
-            start = time.perf_counter()
-            models[name].fit(datasets[name], steps_per_epoch=steps, epochs=epoch + 1, initial_epoch=epoch,
-                             verbose=0, shuffle=False, callbacks=callbacks[name])
-            seconds[name].append((time.perf_counter() - start) / steps)
-    per_step = {name: float(np.median(values[1:])) for name, values in seconds.items()}  # skip tracing
+    per_step = {}
+    for name, recipe in variants.items():
+        run = train(PRESET, epochs=4, limit_train=steps * BATCH, limit_eval=BATCH, recipe_overrides=recipe)
+        per_step[name] = seconds_per_step(run.history, reduce=np.median)
     return dict(seconds_per_step=per_step,
                 ratio_master_only_over_sgd=per_step["issgd_master_only"] / per_step["sgd"],
                 ratio_with_workers_over_sgd=per_step["issgd_with_simulated_workers"] / per_step["sgd"],
@@ -196,20 +189,21 @@ def _worker_throughput(train_size: int, sweeps: int) -> dict:
 
 def run(quick: bool) -> dict:
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
-    steps, every = (100, 50) if quick else (300, 100)
+    steps = 100 if quick else 300
     train, test = _data(2000 if quick else 5000)
     results = dict(preset=PRESET, train_examples=len(train[0]), test_examples=len(test[0]), seeds=seeds,
                    steps=steps, batch_size=BATCH, publish_every=PUBLISH_EVERY, refresh_size=REFRESH_SIZE,
-                   settings={})
+                   steps_per_epoch=len(train[0]) // BATCH, settings={})
     for key, setting in SETTINGS.items():
         runs = {"sgd": [], "issgd": []}
         for seed in seeds:
             for method in runs:
-                _, curve = _train(method, setting, seed, steps, every, train, test)
+                _, curve = _train(method, setting, seed, steps, train)
                 runs[method].append(curve)
         summary = {"step": runs["sgd"][0]["step"], **setting}
         for method, curves in runs.items():
-            summary[method] = {k: _quartiles(curves, k) for k in ("train_loss", "test_error", "seconds")}
+            summary[method] = {k: _quartiles(curves, k)
+                               for k in ("train_loss", "validation_error", "test_error", "seconds")}
         issgd_runs = runs["issgd"]
         for k in ("issgd_sqrt_trace_ideal", "issgd_sqrt_trace_stale", "issgd_sqrt_trace_uniform",
                   "issgd_grad_true_norm", "issgd_grad_true_norm_bound"):
@@ -220,7 +214,7 @@ def run(quick: bool) -> dict:
             summary[f"ratio_uniform_over_{proposal}"] = _quartiles(ratios, "r")
         results["settings"][key] = summary
     results["norm_throughput"] = _norm_throughput(train, repeats=3 if quick else 10)
-    results["step_cost"] = _step_cost(train, steps=30 if quick else 100)
+    results["step_cost"] = _step_cost(steps=30 if quick else 100)
     results["worker_throughput"] = _worker_throughput(len(train[0]), sweeps=2 if quick else 4)
     return results
 

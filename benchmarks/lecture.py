@@ -14,11 +14,14 @@
 3. **Entropy-SGD vs SGD with momentum** at an equal number of gradient evaluations (minibatches) on
    an MNIST subset, MLP 784-100-10 (the lecture gives no numbers; Chaudhari et al. report parity with
    SGD on MNIST, and the independent reproduction in the anchors found SGD better).
+4. ``lecture_exports``' measurements of trained ``gan-mnist``, ``sparseae-mnist`` and
+   ``lista-mnist-patches-m100`` runs live in ``benchmarks/lecture_exports.py``.
+
+Every model is trained by ``tfzoo.train`` (``benchmarks/trained.py``): the presets with constructor
+``overrides`` and ``recipe_overrides`` for each arm, in temporary run directories.
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -26,45 +29,34 @@ LISTA_PAPER_FISTA_ITERATIONS = {100: 18, 400: 35}  # L636, for T = 1 ("one itera
 
 
 def _mnist(n_train, n_test):
-    from tfzoo.datasets import load_mnist
+    from tfzoo.datasets import load_task
 
-    data = load_mnist()
-    return data.x_train[:n_train], data.y_train[:n_train], data.x_test[:n_test], data.y_test[:n_test]
+    data = load_task("mnist")
+    (x, y), (x_test, y_test) = data["train"], data["test"]
+    return x[:n_train], y[:n_train], x_test[:n_test], y_test[:n_test]
 
 
 def stochastic_depth(quick: bool) -> dict:
-    import keras
-
-    from tfzoo.lecture.stochastic_depth import StochasticDepthResNet
+    """``sdresnet-mnist`` by ``tfzoo.train`` (its recipe without XLA) with survival probabilities
+    decaying to 0.5 and at constant depth (``overrides={"final_survival_probability": 1.0}``), on the
+    first ``n_train`` training images; the training steps' seconds of each epoch after the first
+    (tracing), fastest kept; test error on the first ``n_test`` test images."""
+    from trained import train
 
     n_train, n_test, epochs = (256, 256, 2) if quick else (6000, 2000, 4)
-    x, y, x_test, y_test = _mnist(n_train, n_test)
-    models = {}
-    for name, p_last in (("stochastic_depth", 0.5), ("constant_depth", 1.0)):
-        keras.utils.set_random_seed(0)
-        model = StochasticDepthResNet(blocks_per_stage=3, final_survival_probability=p_last)
-        model.build_from_preset()
-        model.compile_from_recipe({"optimizer": "sgd", "learning_rate": 0.1, "optimizer_args": {"momentum": 0.9},
-                                   "jit_compile": False})
-        model.fit(x, y, batch_size=128, epochs=1, verbose=0)  # warm-up epoch (tracing), not timed
-        models[name] = model
-    # The machine is shared: alternate the two models' epochs and keep each one's fastest epoch.
-    seconds = {name: [] for name in models}
-    for epoch in range(1, epochs):
-        for name, model in models.items():
-            start = time.perf_counter()
-            model.fit(x, y, batch_size=128, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
-            seconds[name].append(time.perf_counter() - start)
     rows = {}
-    for name, model in models.items():
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        rows[name] = {"seconds_per_epoch_fastest": min(seconds[name]), "seconds_per_epoch_all": seconds[name],
-                      "test_error": 1.0 - float(accuracy), "expected_depth": model.expected_depth(),
-                      "blocks": len(model.blocks)}
+    for name, p_last in (("stochastic_depth", 0.5), ("constant_depth", 1.0)):
+        run = train("sdresnet-mnist", overrides=dict(final_survival_probability=p_last), epochs=epochs,
+                    limit_train=n_train, limit_eval=n_test, recipe_overrides=dict(jit_compile=False))
+        seconds = run.history["fit_wall_seconds"][1:]
+        rows[name] = {"seconds_per_epoch_fastest": min(seconds), "seconds_per_epoch_all": seconds,
+                      "test_error": 1.0 - run.metrics["accuracy"], "expected_depth": run.model.expected_depth(),
+                      "blocks": len(run.model.blocks)}
     rows["time_ratio_stochastic_over_constant"] = (rows["stochastic_depth"]["seconds_per_epoch_fastest"]
                                                    / rows["constant_depth"]["seconds_per_epoch_fastest"])
-    rows["setting"] = (f"ResNet-20 (9 blocks), MNIST first {n_train} train / {n_test} test, {epochs} epochs "
-                       "(1 warm-up + alternating timed epochs, fastest kept), batch 128")
+    rows["setting"] = (f"ResNet-20 (9 blocks, sdresnet-mnist), MNIST first {n_train} train / {n_test} test, {epochs} "
+                       "epochs by tfzoo.train (the first untimed, training steps of the others timed, fastest kept; "
+                       "the two runs one after the other), batch 128")
     return rows
 
 
@@ -90,38 +82,40 @@ def _free_parameters(model) -> int:
 
 
 def lista_vs_fista(quick: bool) -> dict:
-    import keras
-
+    """The LISTA variants trained by ``tfzoo.train``: the presets ``lista-gaussian-m{m}`` (the task's
+    random dictionary) and ``lista-mnist-patches-m{m}`` (the dictionary learned from the training
+    patches, L588, in ``LISTA.prepare_training_data``) with ``num_steps`` and the structure of ``S`` as
+    constructor overrides, Adam 1e-3, batch 50; targets and test codes by 1000 FISTA iterations for the
+    trained model's dictionary. The tasks' splits bound the sizes: 2,000 training signals for the
+    Gaussian setting (the 2026-11-22 run used 20,000: m = 400 over-fits 2,000), 10,000 patches."""
     from tfzoo.lecture import sparse_coding as sc
+    from trained import task_splits, train
 
-    # 2,000 training codes over-fit the m = 400 encoders (train 0.16 vs test 1.31 summed squared error,
-    # and T = 3 then scored worse than T = 1); 20,000 examples keep the test error near the training error.
-    n_train, n_test, epochs, max_iterations = (1000, 200, 2, 200) if quick else (20000, 1000, 6, 500)
+    n_train, n_test, epochs, max_iterations = (1000, 200, 2, 200) if quick else (None, None, 6, 500)
     alpha, learning_rate = 0.1, 1e-3
     results = {}
     for source in ("gaussian", "mnist_patches"):
-        if source == "mnist_patches":
-            x_all = sc.mnist_patches(_mnist(60000, 1)[0], n_train + n_test, seed=0)
         for m in (100, 400):
-            if source == "gaussian":
-                dictionary = sc.random_dictionary(64, m, seed=0)
-                x_all = sc.sparse_signals(dictionary, n_train + n_test, seed=1)
-            else:
-                dictionary = sc.learn_dictionary(x_all[:n_train], m, alpha, steps=5 if quick else 30)
-            x_train, x_test = x_all[:n_train], x_all[n_train:]
-            z_train = sc.fista(x_train, dictionary, alpha, 1000).codes.numpy()
-            z_test = sc.fista(x_test, dictionary, alpha, 1000).codes.numpy()
-            ista_errors = sc.ista(x_test, dictionary, alpha, max_iterations, reference=z_test).code_errors.numpy()
-            fista_errors = sc.fista(x_test, dictionary, alpha, max_iterations, reference=z_test).code_errors.numpy()
-            row = {"optimal_code_mean_nonzeros": float(np.mean(np.sum(z_test != 0, 1))),
-                   "optimal_code_mean_squared_norm": float(np.mean(np.sum(z_test**2, 1)))}
+            preset = f"lista-gaussian-m{m}" if source == "gaussian" else f"lista-mnist-patches-m{m}"
+            splits = task_splits(preset, limit=max(n_train or 0, n_test or 0) or None)
+            x_test = splits["test"][0][:n_test]
+            extra = dict(learn_steps=5) if quick and source == "mnist_patches" else {}
+            row, reference = {}, None
             for label, steps, structure_for in LISTA_VARIANTS:
                 structure = structure_for(m)
-                keras.utils.set_random_seed(0)
-                model = sc.LISTA(n_inputs=64, n_codes=m, num_steps=steps, alpha=alpha, **structure)
-                model.set_dictionary(dictionary)
-                model.compile_from_recipe({"optimizer": "adam", "learning_rate": learning_rate, "jit_compile": False})
-                model.fit(x_train, z_train, batch_size=50, epochs=epochs, verbose=0)
+                run = train(preset, overrides=dict(num_steps=steps, alpha=alpha, **structure, **extra), epochs=epochs,
+                            limit_train=n_train, limit_eval=n_test,
+                            recipe_overrides=dict(learning_rate=learning_rate, batch_size=50, jit_compile=False))
+                model = run.model
+                if reference is None:  # every variant of a preset has the same dictionary (seeded)
+                    dictionary = model.dictionary
+                    z_test = sc.fista(x_test, dictionary, alpha, 1000).codes.numpy()
+                    ista_errors = sc.ista(x_test, dictionary, alpha, max_iterations, reference=z_test).code_errors.numpy()
+                    fista_errors = sc.fista(x_test, dictionary, alpha, max_iterations,
+                                            reference=z_test).code_errors.numpy()
+                    reference = dict(train_examples=len(splits["train"][0][:n_train]))
+                    row.update(optimal_code_mean_nonzeros=float(np.mean(np.sum(z_test != 0, 1))),
+                               optimal_code_mean_squared_norm=float(np.mean(np.sum(z_test**2, 1))))
                 error = float(np.mean(np.sum((model(x_test).numpy() - z_test) ** 2, 1)))
                 row[f"lista_{label}"] = {
                     "steps": steps, **structure,
@@ -131,47 +125,48 @@ def lista_vs_fista(quick: bool) -> dict:
                     "ista_iterations_to_match": _iterations_to_match(ista_errors, error),
                     "fista_iterations_to_match": _iterations_to_match(fista_errors, error),
                 }
+            row.update(preset=preset, **reference, test_examples=len(x_test))
             results[f"{source}_m{m}"] = row
-    results["setting"] = (f"n = 64, alpha = {alpha}, {n_train} train / {n_test} test, Adam {learning_rate}, batch 50, "
-                          f"{epochs} epochs; codes by 1000 FISTA iterations; search up to {max_iterations} "
-                          "iterations (None: not reached); errors are mean ||z* - z||^2")
+    results["setting"] = (f"n = 64, alpha = {alpha}, the presets' tasks ({'first 1000 train / 200 test' if quick else 'all'} "
+                          f"examples), tfzoo.train with Adam {learning_rate}, batch 50, {epochs} epochs; codes by 1000 "
+                          f"FISTA iterations; search up to {max_iterations} iterations (None: not reached); errors "
+                          "are mean ||z* - z||^2")
     return results
 
 
 def entropy_sgd_vs_sgd(quick: bool) -> dict:
-    import keras
-
-    from tfzoo.classifiers.models import MLPClassifier
-    from tfzoo.lecture.entropy_sgd import EntropySGD
+    """``mlp-mnist`` made 784-100-10 without dropout (constructor overrides), trained by ``tfzoo.train``
+    with SGD + momentum or Entropy-SGD (``recipe_overrides``: the optimiser ``tfzoo>EntropySGD`` and its
+    arguments) for the same number of minibatches."""
+    from tfzoo.lecture import entropy_sgd  # noqa: F401  (registers tfzoo>EntropySGD with Keras)
+    from trained import train
 
     n_train, n_test, evaluations = (1000, 500, 100) if quick else (5000, 5000, 1000)
-    x, y, x_test, y_test = _mnist(n_train, n_test)
+    x, y, _, _ = _mnist(n_train, n_test)
     batch = 100
     epochs = evaluations * batch // n_train
     gamma0 = 0.03
-    optimizers = {
-        "sgd_momentum": lambda: keras.optimizers.SGD(0.1, momentum=0.9),
-        "entropy_sgd_L5": lambda: EntropySGD(learning_rate=1.0 / gamma0, sgld_learning_rate=0.1, langevin_steps=5,
-                                             gamma0=gamma0, gamma1=1e-3, thermal_noise=1e-4, averaging=0.75),
-        "entropy_sgd_L20": lambda: EntropySGD(learning_rate=1.0 / gamma0, sgld_learning_rate=0.1, langevin_steps=20,
-                                              gamma0=gamma0, gamma1=1e-3, thermal_noise=1e-4, averaging=0.75),
-    }
+
+    def entropy(langevin_steps):
+        return dict(optimizer="tfzoo>EntropySGD", learning_rate=1.0 / gamma0,
+                    optimizer_args=dict(sgld_learning_rate=0.1, langevin_steps=langevin_steps, gamma0=gamma0,
+                                        gamma1=1e-3, thermal_noise=1e-4, averaging=0.75))
+
+    optimizers = {"sgd_momentum": dict(optimizer="sgd", learning_rate=0.1, optimizer_args=dict(momentum=0.9)),
+                  "entropy_sgd_L5": entropy(5), "entropy_sgd_L20": entropy(20)}
     results = {}
-    for name, make in optimizers.items():
-        keras.utils.set_random_seed(0)
-        model = MLPClassifier(hidden_units=(100,), dropout=0.0)
-        model.build_from_preset()
-        model.compile_from_recipe({}, optimizer=make(), jit_compile=False)
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
-        seconds = time.perf_counter() - start
-        train_loss, train_accuracy = model.evaluate(x, y, verbose=0)
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        results[name] = {"gradient_evaluations": int(model.optimizer.iterations), "test_error": 1 - float(accuracy),
-                         "train_loss": float(train_loss), "seconds": seconds}
-    results["setting"] = (f"MLP 784-100-10 on MNIST first {n_train} train / {n_test} test, batch {batch}, "
-                          f"{evaluations} gradient evaluations each; Entropy-SGD eta = 1/gamma0, gamma0 = {gamma0}, "
-                          "gamma1 = 1e-3, eta' = 0.1, alpha = 0.75, eps = 1e-4 [hyper-parameters not in the lecture]")
+    for name, recipe in optimizers.items():
+        run = train("mlp-mnist", overrides=dict(hidden_units=(100,), dropout=0.0), epochs=epochs,
+                    limit_train=n_train, limit_eval=n_test,
+                    recipe_overrides=dict(recipe, batch_size=batch, jit_compile=False))
+        train_scores = run.model.evaluate(x, y, verbose=0, return_dict=True)
+        results[name] = {"gradient_evaluations": int(run.model.optimizer.iterations),
+                         "test_error": 1 - run.metrics["accuracy"], "train_loss": float(train_scores["loss"]),
+                         "seconds": float(sum(run.history["fit_wall_seconds"]))}
+    results["setting"] = (f"MLP 784-100-10 (mlp-mnist with overrides) on MNIST first {n_train} train / {n_test} test, "
+                          f"batch {batch}, {evaluations} gradient evaluations each, tfzoo.train; Entropy-SGD eta = "
+                          f"1/gamma0, gamma0 = {gamma0}, gamma1 = 1e-3, eta' = 0.1, alpha = 0.75, eps = 1e-4 "
+                          "[hyper-parameters not in the lecture]")
     return results
 
 

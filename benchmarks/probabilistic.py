@@ -1,33 +1,27 @@
-"""Chapter-4 models of Dinh's thesis on real data, in a reduced CPU budget.
+"""Chapter-4 models of Dinh's thesis on real data, in a reduced CPU budget. Every model is trained by
+``tfzoo.train`` (``benchmarks/trained.py``); the shipped ``savedmodels/`` come from ``tfzoo train`` and
+``tfzoo export``, not from here.
 
-* ``mog-2d`` on two moons: EM against gradient descent (``fit``), test NLL and CPU time.
+* ``mog-2d`` on two moons: its recipe (EM, then Adam epochs) against the same recipe without the EM
+  callback (gradient descent alone); test NLL right after EM, after the Adam epochs, and CPU time.
 * ``made-mnist`` on binarized MNIST: test NLL (nats) after a few epochs, against the named baseline
   measured in the same run: independent Bernoulli pixels fitted by maximum likelihood.
 * ``vae-mnist`` on binarized MNIST: test ELBO on the whole test set, IWAE-K bounds on a subset of
-  test images (IWAE-5000 on all 10,000 images is out of a CPU budget), and the gradient-variance
-  ratio REINFORCE / reparametrization of the encoder gradient at several points of training.
+  test images (IWAE-5000 on all 10,000 images is ``benchmarks/probabilistic_iwae.py``), and the
+  gradient-variance ratio REINFORCE / reparametrization of the encoder gradient at each epoch end
+  (a measurement callback of the run).
 
 The papers' numbers (Germain et al. 2015; Burda et al. 2016) are for models trained for hundreds
 or thousands of epochs; ours train for a few, so they are far from them, and say so.
-
-``run(quick, export_dir=None)``: with ``export_dir``, the trained models are also exported there
-(``<export_dir>/<preset>/``) with a model card.
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 
 BASELINE = "independent Bernoulli pixels (ML fit on the training set)"
-
-
-def _cpu_timed(function, *args, **kwargs):
-    start_cpu, start_wall = time.process_time(), time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.process_time() - start_cpu, time.perf_counter() - start_wall
 
 
 def _independent_bernoulli_nll(x_train, x_test) -> float:
@@ -37,74 +31,74 @@ def _independent_bernoulli_nll(x_train, x_test) -> float:
     return float(-np.mean(x @ np.log(p) + (1 - x) @ np.log(1 - p)))
 
 
-def _export(model, export_dir, preset_name, metrics, command, data):
-    import tfzoo
-    from tfzoo.savedmodel import write_model_card
-
-    path = os.path.join(export_dir, preset_name)
-    tfzoo.export(model, path)
-    write_model_card(path, preset=tfzoo.get_preset(preset_name), metrics=metrics, training_command=command,
-                     data=data, endpoints=model.export_endpoints(),
-                     notes="\nTrained in the reduced CPU budget of `benchmarks/probabilistic.py`; see "
-                           "`docs/probabilistic.md` for how far this is from the papers.\n")
-
-
-def bench_mog(quick: bool, export_dir=None) -> dict:
+def _mark():
+    """A callback that remembers the wall clock and CPU time when training begins (put it first)."""
     import keras
 
-    import tfzoo
-    from tfzoo.datasets import load_task
+    class Mark(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.clock = (time.perf_counter(), time.process_time())
 
-    data = load_task("moons", seed=0)
-    x_train, x_test = data["train"][0], data["test"][0]
-    preset = tfzoo.get_preset("mog-2d")
-    em_model = tfzoo.create_model("mog-2d")
-    history, em_cpu, em_wall = _cpu_timed(em_model.fit_em, x_train, iterations=preset.training["em_iterations"],
-                                          init="data", seed=0)
-    keras.utils.set_random_seed(0)
-    sgd_model = tfzoo.create_model("mog-2d")
-    epochs = 3 if quick else preset.training["epochs"]
-    _, sgd_cpu, sgd_wall = _cpu_timed(sgd_model.fit, x_train, batch_size=preset.training["batch_size"],
-                                      epochs=epochs, verbose=0)
-    result = {
-        "em": {"test_nll_nats": -float(np.mean(em_model.log_prob(x_test))), "iterations": len(history) - 1,
-               "train_log_likelihood_first_last": [history[0], history[-1]],
-               "monotone": bool(np.all(np.diff(history) >= -1e-10)), "cpu_s": em_cpu, "wall_s": em_wall},
-        "gradient_descent": {"test_nll_nats": -float(np.mean(sgd_model.log_prob(x_test))), "epochs": epochs,
-                             "cpu_s": sgd_cpu, "wall_s": sgd_wall},
+    return Mark()
+
+
+def _after_em(mark, x_test):
+    """A callback behind the recipe's ``ExpectationMaximization``: at ``on_train_begin`` (EM done, no
+    gradient step yet) it records the test NLL of the EM fit and the time since ``mark``."""
+    import keras
+
+    class AfterEM(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.wall_s = time.perf_counter() - mark.clock[0]
+            self.cpu_s = time.process_time() - mark.clock[1]
+            self.test_nll = -float(np.mean(self.model.log_prob(x_test)))
+
+    return AfterEM()
+
+
+def bench_mog(quick: bool) -> dict:
+    """``mog-2d`` by ``tfzoo.train``: its recipe (100 EM iterations from data points in
+    ``on_train_begin``, then Adam epochs), scored right after EM and at the end, against the same
+    recipe without the EM callback (gradient descent alone from the constructor's start)."""
+    import tfzoo
+    from trained import task_splits, train
+
+    x_test = task_splits("mog-2d")["test"][0]
+    epochs = 3 if quick else tfzoo.get_preset("mog-2d").recipe.epochs
+    mark = _mark()
+    after = _after_em(mark, x_test)
+    em_run = train("mog-2d", epochs=epochs, measure=[mark], after=[after])
+    em = em_run.callbacks[0]
+    gd_run = train("mog-2d", epochs=epochs, recipe_overrides={"callbacks": []})
+    history = list(em.log_likelihoods)
+    return {
+        "em": {"test_nll_nats": after.test_nll, "iterations": len(history) - 1,
+               "train_log_likelihood_first_last": [float(history[0]), float(history[-1])],
+               "monotone": bool(np.all(np.diff(history) >= -1e-10)), "cpu_s": after.cpu_s, "wall_s": after.wall_s},
+        "em_then_adam": {"test_nll_nats": -float(np.mean(em_run.model.log_prob(x_test))), "epochs": epochs,
+                         "cpu_s": em_run.spent["cpu_seconds"]},
+        "gradient_descent": {"test_nll_nats": -float(np.mean(gd_run.model.log_prob(x_test))), "epochs": epochs,
+                             "cpu_s": gd_run.spent["cpu_seconds"], "wall_s": gd_run.spent["wall_seconds"]},
     }
-    if export_dir:
-        _export(em_model, export_dir, "mog-2d", {"test NLL (nats), EM": round(result["em"]["test_nll_nats"], 4)},
-                "benchmarks/probabilistic.py: model.fit_em(x_train, iterations=100, init='data', seed=0)",
-                "two moons (tfzoo.datasets.load_task('moons', seed=0)), 10k training points")
-    return result
 
 
-def bench_made(x_train, x_test, quick: bool, export_dir=None) -> dict:
-    import keras
-
+def bench_made(x_train, x_test, quick: bool) -> dict:
+    """``made-mnist`` by ``tfzoo.train`` (its recipe, 1 or 10 epochs, on ``len(x_train)`` training
+    images); test NLL on ``x_test``."""
     import tfzoo
-    from tfzoo.datasets import make_dataset, steps_per_epoch
+    from trained import train
 
     preset = tfzoo.get_preset("made-mnist")
-    batch_size, epochs = preset.training["batch_size"], (1 if quick else 10)
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model("made-mnist")
-    train_ds = make_dataset(x_train, batch_size=batch_size, shuffle_seed=0, epochs=epochs, drop_remainder=True)
-    history, cpu, wall = _cpu_timed(model.fit, train_ds, epochs=epochs,
-                                    steps_per_epoch=steps_per_epoch(len(x_train), batch_size, True), shuffle=False, verbose=0)
+    epochs = 1 if quick else 10
+    run = train("made-mnist", epochs=epochs, limit_train=len(x_train), limit_eval=len(x_test))
+    model = run.model
     test_nll = -float(np.mean(model.predict(x_test, batch_size=1000, verbose=0)))
     baseline = _independent_bernoulli_nll(x_train, x_test)
-    result = {"test_nll_nats": test_nll, "baseline_test_nll_nats": baseline, "baseline": BASELINE,
-              "nll_ratio_to_baseline": test_nll / baseline, "epochs": epochs, "train_examples": len(x_train),
-              "train_nll_per_epoch": [float(v) for v in history.history["loss"]], "train_cpu_s": cpu,
-              "train_wall_s": wall, "paper_test_nll_nats": preset.reported["test_nll"].value,
-              "paper_source": preset.reported["test_nll"].source}
-    if export_dir:
-        _export(model, export_dir, "made-mnist", {"test NLL (nats)": round(test_nll, 2), "epochs": epochs},
-                f"benchmarks/probabilistic.py: fit {epochs} epochs, Adam 1e-3, batch {batch_size}",
-                "MNIST binarized at 0.5 (tfzoo.datasets.mnist_splits(binarized=True)), 50k train / 10k test")
-    return result
+    return {"test_nll_nats": test_nll, "baseline_test_nll_nats": baseline, "baseline": BASELINE,
+            "nll_ratio_to_baseline": test_nll / baseline, "epochs": epochs, "train_examples": len(x_train),
+            "train_nll_per_epoch": [float(v) for v in run.history["loss"]], "train_cpu_s": run.spent["cpu_seconds"],
+            "train_wall_s": run.spent["wall_seconds"], "paper_test_nll_nats": preset.reported["test_nll"].value,
+            "paper_source": preset.reported["test_nll"].source}
 
 
 def gradient_variance(model, x, draws: int, seed: int) -> dict:
@@ -117,27 +111,35 @@ def gradient_variance(model, x, draws: int, seed: int) -> dict:
     return out
 
 
-def bench_vae(x_train, x_test, quick: bool, export_dir=None) -> dict:
+def _variance_probe(x, draws: int):
+    """A callback recording :func:`gradient_variance` on ``x`` before training (epoch 0) and after each
+    epoch (seed = epoch), outside the trainer's clock of the training steps."""
     import keras
 
+    class VarianceProbe(keras.callbacks.Callback):
+        records: list = []
+
+        def on_train_begin(self, logs=None):
+            self.records = [{"epoch": 0, **gradient_variance(self.model, x, draws, seed=0)}]
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.records.append({"epoch": epoch + 1, **gradient_variance(self.model, x, draws, seed=epoch + 1)})
+
+    return VarianceProbe()
+
+
+def bench_vae(x_train, x_test, quick: bool) -> dict:
+    """``vae-mnist`` by ``tfzoo.train`` (its recipe with batch 100, 1 or 10 epochs, on ``len(x_train)``
+    images); the gradient-variance ratio at each epoch end, then ELBO and IWAE-K on the test images."""
     import tfzoo
-    from tfzoo.datasets import make_dataset, steps_per_epoch
+    from trained import train
 
     batch_size, epochs = 100, (1 if quick else 10)
-    keras.utils.set_random_seed(0)
-    model = tfzoo.create_model("vae-mnist")
     variance_batch, draws = x_test[:20], (10 if quick else 30)
-    variances = [{"epoch": 0, **gradient_variance(model, variance_batch, draws, seed=0)}]
-    history, cpu, wall = [], 0.0, 0.0
-    for epoch in range(epochs):
-        train_ds = make_dataset(x_train, batch_size=batch_size, shuffle_seed=0, epochs=epoch + 1,
-                                initial_epoch=epoch, drop_remainder=True)
-        fitted, c, w = _cpu_timed(model.fit, train_ds, epochs=1,
-                                  steps_per_epoch=steps_per_epoch(len(x_train), batch_size, True), shuffle=False,
-                                  verbose=0)
-        history.append(float(fitted.history["loss"][0]))
-        cpu, wall = cpu + c, wall + w
-        variances.append({"epoch": epoch + 1, **gradient_variance(model, variance_batch, draws, seed=epoch + 1)})
+    probe = _variance_probe(variance_batch, draws)
+    run = train("vae-mnist", epochs=epochs, batch_size=batch_size, limit_train=len(x_train),
+                limit_eval=len(x_test), measure=[probe])
+    model = run.model
     elbo = np.concatenate([model.elbo(x_test[i:i + 1000], 1, i).numpy() for i in range(0, len(x_test), 1000)])
     n_subset = 20 if quick else 100
     subset = x_test[:n_subset]
@@ -148,35 +150,29 @@ def bench_vae(x_train, x_test, quick: bool, export_dir=None) -> dict:
         iwae[str(k)] = float(np.mean(np.concatenate(values)))
     elbo_subset = float(np.mean(elbo[:n_subset]))
     preset = tfzoo.get_preset("vae-mnist")
-    result = {
+    return {
         "test_elbo_nats": float(np.mean(elbo)), "test_images": len(x_test), "test_elbo_subset_nats": elbo_subset,
         "iwae_subset_nats": iwae, "iwae_subset_size": n_subset, "epochs": epochs, "batch_size": batch_size,
-        "train_negative_elbo_per_epoch": history, "train_cpu_s": cpu, "train_wall_s": wall,
-        "gradient_variance": variances, "gradient_variance_batch": len(variance_batch),
+        "train_negative_elbo_per_epoch": [float(v) for v in run.history["loss"]],
+        "train_cpu_s": float(sum(run.history["fit_cpu_seconds"])),
+        "train_wall_s": float(sum(run.history["fit_wall_seconds"])),
+        "gradient_variance": probe.records, "gradient_variance_batch": len(variance_batch),
         "gradient_variance_draws": draws,
         "baseline_test_nll_nats": _independent_bernoulli_nll(x_train, x_test), "baseline": BASELINE,
         "paper_test_nll_nats": preset.reported["test_nll_vae"].value,
         "paper_source": preset.reported["test_nll_vae"].source,
     }
-    if export_dir:
-        _export(model, export_dir, "vae-mnist",
-                {"test ELBO (nats)": round(result["test_elbo_nats"], 2),
-                 f"IWAE-5000 on {n_subset} test images (nats)": round(iwae.get("5000", float("nan")), 2),
-                 "epochs": epochs},
-                f"benchmarks/probabilistic.py: fit {epochs} epochs, Adam 1e-3, batch {batch_size}, reparametrization",
-                "MNIST binarized at 0.5 (tfzoo.datasets.mnist_splits(binarized=True)), 50k train / 10k test")
-    return result
 
 
-def run(quick: bool, export_dir=None) -> dict:
+def run(quick: bool) -> dict:
     from tfzoo.datasets import load_task
 
-    data = load_task("mnist-binarized")
+    data = load_task("mnist-binarized", limit=2000 if quick else None)
     x_train, x_test = data["train"][0], data["test"][0]
-    if quick:
-        x_train, x_test = x_train[:2000], x_test[:1000]
-    return {"mog_2d": bench_mog(quick, export_dir), "made_mnist": bench_made(x_train, x_test, quick, export_dir),
-            "vae_mnist": bench_vae(x_train, x_test, quick, export_dir)}
+    if quick:  # the runs use the same prefixes (limit_train / limit_eval)
+        x_test = x_test[:1000]
+    return {"mog_2d": bench_mog(quick), "made_mnist": bench_made(x_train, x_test, quick),
+            "vae_mnist": bench_vae(x_train, x_test, quick)}
 
 
 def summary(results) -> str:
@@ -190,6 +186,8 @@ def summary(results) -> str:
         f"| {mog['em']['test_nll_nats']:.3f} nats | — (no numbers in the thesis) | gradient descent "
         f"{mog['gradient_descent']['epochs']} epochs: {mog['gradient_descent']['test_nll_nats']:.3f} nats "
         f"({mog['gradient_descent']['cpu_s']:.1f} s CPU) |",
+        *([f"| mog-2d, EM then {mog['em_then_adam']['epochs']} Adam epochs (the recipe) | two-moons test NLL | "
+           f"{mog['em_then_adam']['test_nll_nats']:.3f} nats | — | |"] if "em_then_adam" in mog else []),
         f"| made-mnist ({made['epochs']} epochs, {made['train_cpu_s']:.0f} s CPU) | test NLL "
         f"| {made['test_nll_nats']:.2f} nats | {made['paper_test_nll_nats']} nats (Germain et al. 2015) "
         f"| {made['baseline_test_nll_nats']:.2f} nats (ratio {made['nll_ratio_to_baseline']:.2f}) |",

@@ -1,8 +1,9 @@
 """IWAE-5000 on the whole binarized-MNIST test set for the exported ``savedmodels/vae-mnist``.
 
-``benchmarks/probabilistic.py`` trains the VAE and reports IWAE-K on 100 test images; this completes
-the evaluation of that same exported model (loaded without tfzoo, through its ``iwae(x, k, seed)``
-endpoint) on all 10,000 test images, with the standard error over images and the CPU time.
+``benchmarks/probabilistic.py`` reports IWAE-K on 100 test images of its own short runs; this evaluates
+the shipped model (``tfzoo train vae-mnist ...`` then ``tfzoo export``; loaded without tfzoo, through its
+``iwae(x, k, seed)`` endpoint) on all 10,000 test images, with the standard error over images and the
+CPU time. No training here.
 Reference: Burda, Grosse & Salakhutdinov (2016), 1-stochastic-layer VAE, IWAE-5000 estimate of
 the test NLL: 86.76 nats (their data is stochastically binarized; ours is thresholded at 0.5).
 """

@@ -7,20 +7,20 @@ Three measurements, each beside what the paper says:
    ReLU, no offset) is the baseline.
 2. **SHADOW training** with the paper's protocol (P612–624) at CPU scale: widths 512 (the paper:
    5000), batch 100 (paper), Adam (optimiser not in the paper). The learning rate 4ᵃ·0.001 and the
-   SHADOW weight 2ᵇ are chosen, per method, on 10,000 randomly chosen training points kept out
-   (paper), by the validation error at the end of a shorter run on a training subset, over the
-   paper's whole grid a ∈ {−2..2}, b ∈ {−3..3} (5 and 35 runs per method). The chosen settings are
-   then trained on a larger training subset with several seeds. Baselines in the same run from the same
-   initial weights: backprop and backprop + dropout 0.5, i.e. the same ``ShadowNet`` with λ = 0,
-   which trains exactly like a plain MLP (tests/reversible). Per epoch: real test error and the
-   error on synthetic data generated from the test set (P642).
+   SHADOW weight 2ᵇ are chosen, per method, on 10,000 held-out training points (the paper's are
+   random; here the task's validation split, the last 10,000 official training images), by the
+   validation error at the end of a shorter run on a training subset, over the paper's whole grid
+   a ∈ {−2..2}, b ∈ {−3..3} (5 and 35 runs per method). The chosen settings are then trained on a
+   larger training subset with several seeds. Baselines in the same run from the same initial
+   weights: backprop and backprop + dropout 0.5, i.e. the same ``ShadowNet`` with λ = 0, which trains
+   exactly like a plain MLP (tests/reversible). Per epoch: real test error and the error on synthetic
+   data generated from the test set (P642). Every run is ``tfzoo.train`` of ``shadownet-mnist-small``
+   with the method's constructor overrides and learning rate (``benchmarks/trained.py``).
 3. **Random-likeness** (P596–610) of the second hidden layer's kernel after SHADOW training, and
    at initialisation (Glorot-uniform entries: spectrally random-like but not Gaussian).
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 
@@ -55,47 +55,43 @@ def theorem_measurements(quick: bool) -> dict:
     return {"sweep": sweep, "dropout": dropout, "two_layer": two_layer}
 
 
-def train_one(method: str, seed: int, data: dict, width: int, epochs: int, learning_rate: float,
-              shadow_weight: float, track_synthetic: bool = True) -> dict:
-    """Trains one ``ShadowNet`` (``method``'s dropout; λ = ``shadow_weight`` for SHADOW methods);
-    returns the per-epoch error on ``data["test"]`` (and on synthetic data generated from it)."""
-    import keras
+PRESET = "shadownet-mnist-small"  # every run: this preset with the method's constructor overrides
 
-    from tfzoo.datasets import make_dataset, steps_per_epoch
-    from tfzoo.reversible.models import ShadowNet, SyntheticTestError
+
+def train_one(method: str, seed: int, width: int, epochs: int, learning_rate: float, shadow_weight: float,
+              n_train: int, test=None) -> dict:
+    """One ``tfzoo.train`` run of ``shadownet-mnist-small`` with ``method``'s dropout and λ =
+    ``shadow_weight`` for SHADOW methods (λ = 0 otherwise), widths ``width``, seed ``seed`` (the same
+    initial weights for every method of a seed), Adam at ``learning_rate``, batch 100, on the first
+    ``n_train`` training images. Returns the final validation error (the task's 10,000 validation
+    images) and, with ``test=(x, y)``, the per-epoch error on it and on synthetic data generated from
+    it (``SyntheticTestError``, a measurement callback of the run)."""
+    from tfzoo.reversible.models import SyntheticTestError
+    from trained import train
 
     dropout, uses_shadow = METHODS[method][0], METHODS[method][1] > 0
-    keras.utils.set_random_seed(seed)  # the same initial weights for every method of a seed
-    model = ShadowNet(hidden_units=(width, width), dropout=dropout,
-                      shadow_weight=shadow_weight if uses_shadow else 0.0, seed=seed)
-    model.build_from_preset()
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    (x, y), (x_test, y_test) = data["train"], data["test"]
-    tracker = SyntheticTestError(x_test, y_test, seed=seed) if track_synthetic else None
-    start = time.perf_counter()
-    model.fit(make_dataset(x, y, batch_size=100, shuffle_seed=seed, epochs=epochs), epochs=epochs,
-              steps_per_epoch=steps_per_epoch(len(x), 100), callbacks=[tracker] if tracker else [],
-              verbose=0, shuffle=False)
+    tracker = SyntheticTestError(*test, seed=seed) if test is not None else None
+    run = train(PRESET, seed=seed, epochs=epochs, limit_train=n_train,
+                limit_eval=len(test[0]) if test is not None else None,
+                overrides=dict(hidden_units=(width, width), dropout=dropout,
+                               shadow_weight=shadow_weight if uses_shadow else 0.0, seed=seed),
+                recipe_overrides=dict(learning_rate=learning_rate, batch_size=100),
+                measure=[tracker] if tracker else [])
     record = {"method": method, "seed": seed, "learning_rate": learning_rate,
               "shadow_weight": shadow_weight if uses_shadow else 0.0,
-              "seconds": round(time.perf_counter() - start, 1), "model": model}
+              "seconds": round(run.spent["wall_seconds"], 1), "model": run.model,
+              "validation_error": 1.0 - run.history["val_accuracy"][-1]}
     if tracker:
         record.update(test_error=tracker.history["test_error"],
                       synthetic_test_error=tracker.history["synthetic_test_error"])
-    else:
-        record["test_error"] = [1.0 - float(model.evaluate(x_test, y_test, batch_size=500, verbose=0)[1])]
     return record
 
 
-def select_hyperparameters(splits, n_train: int, width: int, epochs: int, quick: bool) -> dict:
-    """The paper's selection (P614–616): 10,000 random training points kept out as validation; per
-    method, the (learning rate, SHADOW weight) on the grid with the lowest validation error at the
-    end of training (here: ``epochs`` epochs on ``n_train`` of the remaining points, seed 0)."""
-    x, y = splits["train"]
-    order = np.random.default_rng(0).permutation(len(x))
-    validation = (x[order[:10000]], y[order[:10000]])
-    data = {"train": (x[order[10000:10000 + n_train]], y[order[10000:10000 + n_train]]), "test": validation}
+def select_hyperparameters(n_train: int, width: int, epochs: int, quick: bool) -> dict:
+    """The paper's selection (P614–616) through the trainer: per method, the (learning rate, SHADOW
+    weight) on the grid with the lowest error at the end of training on the held-out validation split
+    of the task (the last 10,000 of the official training images; the paper keeps out 10,000 random
+    training points), after ``epochs`` epochs on the first ``n_train`` training images, seed 0."""
     a_values = (0,) if quick else LEARNING_RATE_EXPONENTS
     b_values = (0,) if quick else SHADOW_WEIGHT_EXPONENTS
     chosen = {}
@@ -103,9 +99,8 @@ def select_hyperparameters(splits, n_train: int, width: int, epochs: int, quick:
         grid = [(a, b) for a in a_values for b in (b_values if weight > 0 else (None,))]
         errors = {}
         for a, b in grid:
-            record = train_one(method, 0, data, width, epochs, 4.0**a * 1e-3, 2.0**b if b is not None else 0.0,
-                               track_synthetic=False)
-            errors[f"a={a}" + (f", b={b}" if b is not None else "")] = round(record["test_error"][-1], 4)
+            record = train_one(method, 0, width, epochs, 4.0**a * 1e-3, 2.0**b if b is not None else 0.0, n_train)
+            errors[f"a={a}" + (f", b={b}" if b is not None else "")] = round(record["validation_error"], 4)
             print(method, a, b, errors, flush=True)
         best = min(errors, key=errors.get)
         a, b = grid[list(errors).index(best)]
@@ -115,36 +110,34 @@ def select_hyperparameters(splits, n_train: int, width: int, epochs: int, quick:
 
 
 def run(quick: bool) -> dict:
-    from tfzoo.datasets import mnist_splits
+    import keras
+
+    import tfzoo
     from tfzoo.reversible.random_likeness import random_likeness_report
+    from trained import task_splits
 
     n_train, n_test, width, epochs, seeds = (1000, 500, 128, 2, [0]) if quick else (10000, 5000, 512, 6, [0, 1, 2])
     selection_train, selection_epochs = (1000, 1) if quick else (5000, 3)
-    splits = mnist_splits()
-    data = {"train": tuple(a[:n_train] for a in splits["train"]), "test": tuple(a[:n_test] for a in splits["test"])}
-    chosen = select_hyperparameters(splits, selection_train, width, selection_epochs, quick)
+    test = tuple(a[:n_test] for a in task_splits(PRESET)["test"])
+    chosen = select_hyperparameters(selection_train, width, selection_epochs, quick)
     results = {"setup": {"n_train": n_train, "n_test": n_test, "width": width, "epochs": epochs, "seeds": seeds,
                          "batch_size": 100, "optimizer": "adam", "selection_epochs": selection_epochs,
-                         "selection_train": selection_train,
+                         "selection_train": selection_train, "preset": PRESET,
+                         "selection_validation": "the task's validation split (10,000 held-out training images)",
                          "learning_rate_exponents": LEARNING_RATE_EXPONENTS,
                          "shadow_weight_exponents": SHADOW_WEIGHT_EXPONENTS,
                          "paper": "5000 units, full MNIST, a in -2..2, b in -3..3 chosen on 10,000 validation points"},
                "selection": chosen, "theorems": theorem_measurements(quick), "training": []}
     for seed in seeds:
         for method in METHODS:
-            record = train_one(method, seed, data, width, epochs, chosen[method]["learning_rate"],
-                               chosen[method]["shadow_weight"])
+            record = train_one(method, seed, width, epochs, chosen[method]["learning_rate"],
+                               chosen[method]["shadow_weight"], n_train, test=test)
             model = record.pop("model")
             if method == "SHADOW + dropout" and seed == seeds[0]:
                 layers = {"trained": model.stage_fc2_preact}
             results["training"].append(record)
-    import keras
-
-    from tfzoo.reversible.models import ShadowNet
-
-    keras.utils.set_random_seed(seeds[0])  # the initial weights of the trained net above
-    initial = ShadowNet(hidden_units=(width, width), seed=seeds[0])
-    initial.build_from_preset()
+    keras.utils.set_random_seed(seeds[0])  # the initial weights of the trained net above (as tfzoo.train)
+    initial = tfzoo.create_model(PRESET, compile=False, hidden_units=(width, width), seed=seeds[0])
     layers["initial"] = initial.stage_fc2_preact
     for name, layer in sorted(layers.items()):
         report = random_likeness_report(layer)

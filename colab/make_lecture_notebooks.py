@@ -53,7 +53,8 @@ print("time ratio:", results["stochastic depth"][0] / results["constant depth"][
         ("# GAN with k discriminator steps per generator step (Lecture 3, L391–500)\n\nA 2-D Gaussian mixture, "
         "the non-saturating generator loss (L455) and the optimal discriminator of Theorem 1."),
         """from tfzoo.datasets import gaussian_mixture_nd
-from tfzoo.lecture.gan import SampleGrid, plot_samples
+from tfzoo.lecture.gan import SampleGrid
+from tfzoo.lecture.plotting import plot_samples
 mixture = gaussian_mixture_nd(dim=2, n_components=4, spread=1.0, std=0.1, seed=0)
 data = mixture.sample(2000 if SMOKE else 20000, seed=1)
 gan = tfzoo.create_model("gan-mixture2d", k=2)
@@ -108,7 +109,7 @@ fista_run = sc.fista(x_test, d, 0.1, 100, reference=z_test)
 model = tfzoo.create_model("lista-gaussian-m100")
 print("untrained LISTA = ISTA(2):", np.abs(model(x_test) - sc.ista(x_test, d, 0.1, 2).codes).max())""",
         """z_train = model.optimal_codes(x_train)
-model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-2, "jit_compile": False})
+model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-2, jit_compile=False))
 model.fit(x_train, z_train, batch_size=50, epochs=2 if SMOKE else 20, verbose=0)
 lista_error = code_error(model, x_test, z_test)
 plt.loglog(np.arange(1, 101), ista_run.code_errors[1:], label="ISTA")
@@ -127,7 +128,7 @@ print("FISTA iterations to match:", iterations_to_match(fista_run.code_errors, l
     weights = variant.inhibition_weights   # {"S"}, {"S", "S_mask"} or {"S_U", "S_V"}
     free = (int(weights["S_mask"].numpy().sum()) if "S_mask" in weights
             else sum(int(np.prod(w.shape)) for w in weights.values()))
-    variant.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-2, "jit_compile": False})
+    variant.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-2, jit_compile=False))
     variant.fit(x_train, z_train, batch_size=50, epochs=2 if SMOKE else 20, verbose=0)
     error = code_error(variant, x_test, z_test)
     print(f"{name:17s} free S parameters {free:6d}  code error {error:.3f}  "
@@ -178,7 +179,7 @@ for name, optimizer in [("SGD momentum", keras.optimizers.SGD(0.1, momentum=0.9)
     keras.utils.set_random_seed(0)
     model = MLPClassifier(hidden_units=(100,), dropout=0.0)
     model.build_from_preset()
-    model.compile_from_recipe({}, optimizer=optimizer)
+    model.compile_from_recipe(None, optimizer=optimizer)
     model.fit(x, y, batch_size=100, epochs=1 if SMOKE else 10, verbose=0)
     print(name, "gradient evaluations", int(optimizer.iterations),
           "test error", round(1 - model.evaluate(x_test, y_test, verbose=0)[1], 4))""",

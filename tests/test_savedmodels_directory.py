@@ -1,9 +1,11 @@
-"""The trained models shipped in ``savedmodels/``: each has a model card, loads without tfzoo, and
-the classic classifiers reproduce the MNIST test error their cards state."""
+"""The trained models shipped in ``savedmodels/``: each was produced by ``tfzoo train`` + ``tfzoo export``
+with the command its card states (the one in ``savedmodels/reproduce.sh``), loads without tfzoo, and
+the classic classifiers reproduce the test accuracy their cards state."""
 
 import json
 import os
 import re
+import shlex
 
 import numpy as np
 import pytest
@@ -16,20 +18,40 @@ SHIPPED = sorted(d for d in os.listdir(os.path.join(REPO, "savedmodels"))
 CLASSIFIERS = [d for d in ("lenet-mnist", "mlp-mnist", "convnet-mnist") if d in SHIPPED]
 
 
+def _reproduce_lines() -> dict:
+    text = open(os.path.join(REPO, "savedmodels", "reproduce.sh")).read()
+    block = text.split("MODELS=(", 1)[1].split(")", 1)[0]
+    lines = [shlex.split(line)[0] for line in block.strip().splitlines()]
+    return {line.split()[0]: line for line in lines}
+
+
+def test_every_shipped_model_is_in_the_reproduce_script_and_back():
+    assert sorted(_reproduce_lines()) == SHIPPED
+
+
 @pytest.mark.parametrize("name", SHIPPED)
-def test_model_card_names_every_endpoint_and_its_size(name):
+def test_model_card_gives_the_tfzoo_commands_that_produced_it(name):
     path = os.path.join(REPO, "savedmodels", name)
     card = open(os.path.join(path, "MODEL_CARD.md")).read()
     metadata = json.load(open(os.path.join(path, "tfzoo.json")))
     assert metadata["preset"] == name
-    for endpoint in metadata["endpoints"]:
+    train = f"tfzoo train {_reproduce_lines()[name]}"
+    assert metadata["training_commands"] == [train], "the card's command is the reproduce script's"
+    assert metadata["export_command"] == f"tfzoo export runs/{name} savedmodels/{name}"
+    commands = card.split("## How it was trained", 1)[1].split("```")[1].strip().splitlines()
+    assert commands == [train, metadata["export_command"]]
+    for endpoint, spec in metadata["endpoints"].items():
         assert f"`{endpoint}`" in card, f"{name}: card misses endpoint {endpoint}"
-    assert "MiB" in card and "## Training command" in card
+        for output in spec["outputs"]:
+            assert f"`{output}`" in card
+    for value in re.findall(r"(?<![\w.])/(?:work|tmp|home|root|Users)/\S*", card + json.dumps(metadata)):
+        pytest.fail(f"{name}: absolute path {value} on the card")
     size_mb = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(path) for f in fs) / 2**20
     assert size_mb < 10.5, f"{name} is {size_mb:.1f} MiB"
+    assert f"{metadata['size_bytes'] / 2**20:.2f} MiB" in card
 
 
-def test_shipped_classifiers_reproduce_their_cards_test_error_without_tfzoo(mnist_dir, tmp_path):
+def test_shipped_classifiers_reproduce_their_cards_test_accuracy_without_tfzoo(mnist_dir, tmp_path):
     from tfzoo.datasets import load_mnist
 
     mnist = load_mnist(mnist_dir)
@@ -49,7 +71,8 @@ def test_shipped_classifiers_reproduce_their_cards_test_error_without_tfzoo(mnis
     """, block_tfzoo=True)
     predictions = json.loads(out.strip().splitlines()[-1])
     for name in CLASSIFIERS:
-        card = open(os.path.join(paths[name], "MODEL_CARD.md")).read()
-        stated = float(re.search(r"\| MNIST test error \| ([0-9.]+)% \|", card).group(1))
-        error = 100 * np.mean(np.asarray(predictions[name]) != mnist.y_test)
-        assert abs(error - stated) < 0.006, f"{name}: card says {stated}%, measured {error:.3f}%"
+        metadata = json.load(open(os.path.join(paths[name], "tfzoo.json")))
+        assert metadata["examples"]["test"] == 10000
+        accuracy = np.mean(np.asarray(predictions[name]) == mnist.y_test)
+        assert abs(accuracy - metadata["metrics"]["accuracy"]) < 6e-5, \
+            f"{name}: card says {metadata['metrics']['accuracy']}, measured {accuracy}"

@@ -1,5 +1,3 @@
-import sys
+from tfzoo.cli import main_exit
 
-from tfzoo.cli import main
-
-sys.exit(main())
+main_exit()

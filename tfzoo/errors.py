@@ -1,7 +1,12 @@
 """Errors a user can cause, shared by every module (importing this is free: no TensorFlow).
 
-The CLI turns each into a one-paragraph message and exit status 2.
+The CLI turns each into a one-paragraph message: exit status 2 for a wrong argument (usage), 1 for
+a failure at run time (missing data, a diverged loss, a failed download).
 """
+
+
+class ArgumentError(ValueError):
+    """An argument with a wrong type, sign or range; the message names it, its value and what is accepted."""
 
 
 class InputError(ValueError):

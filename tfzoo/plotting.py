@@ -1,11 +1,13 @@
 """Pictures shared by every family: image tiles, training curves, the ``train`` job's PNG.
 
-A model's :meth:`tfzoo.base.ZooModel.plot_panel` draws its own picture of a result (samples,
-decision regions, densities) on one axis; :func:`save_result_figure` puts it beside the training
-curves and writes the PNG.
+Each family's picture of a result (samples, decision regions, densities) is drawn by
+``panel(model, ax, data) -> bool`` in its ``tfzoo/<family>/plotting.py``;
+:func:`save_result_figure` puts it beside the training curves and writes the PNG.
 """
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 
@@ -24,8 +26,13 @@ def tile_images(images, columns: int) -> np.ndarray:
     return grid
 
 
+#: History entries that are bookkeeping of the run (tfzoo.callbacks.BudgetStop), not learning curves.
+BOOKKEEPING = ("steps", "cpu_seconds", "epoch_wall_seconds", "epoch_cpu_seconds", "learning_rate")
+
+
 def plot_history(ax, history: dict, title: str = ""):
-    """One curve per logged metric against the epoch."""
+    """One curve per logged metric against the epoch (run bookkeeping left out)."""
+    history = {k: v for k, v in history.items() if k not in BOOKKEEPING}
     for key, values in history.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=key)
     ax.set_xlabel("epoch")
@@ -34,15 +41,41 @@ def plot_history(ax, history: dict, title: str = ""):
     ax.set_title(title)
 
 
+def family_plotting(model):
+    """The ``tfzoo.<family>.plotting`` module of ``model``'s class, or of the nearest tfzoo class it
+    derives from (a user's subclass of a tfzoo model gets its family's picture); None if none has one."""
+    for cls in type(model).__mro__:
+        parts = cls.__module__.split(".")
+        if len(parts) < 3 or parts[0] != "tfzoo":
+            continue
+        name = f"tfzoo.{parts[1]}.plotting"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        if hasattr(module, "panel"):
+            return module
+    return None
+
+
+def family_panel(model, ax, data) -> bool:
+    """Draws the picture of ``model``'s family (``tfzoo.<family>.plotting.panel``) on ``ax``;
+    returns False when the family has none for this model."""
+    plotting = family_plotting(model)
+    return bool(plotting.panel(model, ax, data)) if plotting is not None else False
+
+
 def save_result_figure(path: str, model, data, history: dict) -> str:
-    """Writes ``model.plot_panel`` (when it draws one) beside the training curves as a PNG."""
+    """Writes the family's panel of ``model`` (when it draws one) beside the training curves as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5))
-    if not model.plot_panel(left, data):
+    if not family_panel(model, left, data):
         left.remove()
     plot_history(right, history, model.preset_name or type(model).__name__)
     fig.tight_layout()

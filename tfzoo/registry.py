@@ -23,6 +23,8 @@ import pkgutil
 import re
 from typing import Any
 
+from tfzoo.recipe import Recipe
+
 _NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9.]+)+$")
 
 
@@ -44,6 +46,25 @@ class Reported:
 
 
 @dataclasses.dataclass(frozen=True)
+class Artifact:
+    """A packed trained model (a release asset): where to download it and its SHA-256.
+
+    ``url`` may hold ``{base}``, replaced by ``$TFZOO_PRETRAINED_BASE_URL`` when it is set (mirrors,
+    tests) and by :data:`tfzoo.pretrained.DEFAULT_BASE_URL` otherwise.
+    """
+
+    url: str
+    sha256: str
+    size_bytes: int
+
+    def __post_init__(self):
+        if not re.fullmatch(r"[0-9a-f]{64}", self.sha256):
+            raise ValueError(f"Artifact sha256 must be 64 lower-case hex digits, got {self.sha256!r}")
+        if not (isinstance(self.size_bytes, int) and self.size_bytes > 0):
+            raise ValueError(f"Artifact size_bytes must be a positive integer, got {self.size_bytes!r}")
+
+
+@dataclasses.dataclass(frozen=True)
 class Preset:
     """A registered model: architecture, the paper's training recipe and what the paper reports.
 
@@ -52,7 +73,7 @@ class Preset:
         model: ``"module:Class"`` of a :class:`tfzoo.base.ZooModel` subclass.
         config: keyword arguments of the model's constructor.
         task: the data task (see ``tfzoo.datasets.load_task``) the model trains on.
-        training: the paper's recipe: ``optimizer``, ``learning_rate``, ``batch_size``, ``epochs``...
+        recipe: the paper's training :class:`tfzoo.recipe.Recipe`.
         reported: metric name -> :class:`Reported` numbers from the paper.
         citation: ``"<paper file>:<first line>-<last line>"`` in ``shared/papers/``.
         description: one sentence for ``tfzoo list``.
@@ -60,19 +81,21 @@ class Preset:
         test_config: constructor overrides the registry-wide tests use for presets too large to
             build and step on a 2-core CPU in seconds (``None``: test the preset as it is).
         test_params: the pinned parameter count of the ``test_config`` model.
+        pretrained: the packed trained model (:class:`Artifact`), if one is published.
     """
 
     name: str
     model: str
     config: dict = dataclasses.field(default_factory=dict)
     task: str | None = None
-    training: dict = dataclasses.field(default_factory=dict)
+    recipe: Recipe = Recipe()
     reported: dict = dataclasses.field(default_factory=dict)
     citation: str = ""
     description: str = ""
     expected_params: int | None = None
     test_config: dict | None = None
     test_params: int | None = None
+    pretrained: Artifact | None = None
 
     def __post_init__(self):
         if not _NAME_PATTERN.match(self.name):
@@ -82,6 +105,11 @@ class Preset:
             )
         if ":" not in self.model:
             raise ValueError(f"preset {self.name!r}: model must be 'module:Class', got {self.model!r}")
+        if not isinstance(self.recipe, Recipe):
+            raise TypeError(f"preset {self.name!r}: recipe must be a tfzoo.recipe.Recipe, got "
+                            f"{type(self.recipe).__name__}")
+        if self.pretrained is not None and not isinstance(self.pretrained, Artifact):
+            raise TypeError(f"preset {self.name!r}: pretrained must be an Artifact or None")
 
     def model_class(self):
         """Imports and returns the model class."""
@@ -154,5 +182,5 @@ def create_model(name: str, compile: bool = True, **overrides: Any):
     model.preset_name = name
     model.build_from_preset()
     if compile:
-        model.compile_from_recipe(preset.training)
+        model.compile_from_recipe(preset.recipe)
     return model

@@ -1,4 +1,4 @@
-"""SavedModel export with named endpoints, and model cards.
+"""SavedModel export with named endpoints (model cards: :mod:`tfzoo.publisher`).
 
 ``export(model, path)`` writes a SavedModel through Keras 3's ``keras.export.ExportArchive`` with one
 endpoint per entry of ``model.export_endpoints()``: ``serve`` for every model plus the family's own
@@ -99,59 +99,3 @@ def directory_size_bytes(path: str) -> int:
     return sum(
         os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(path) for name in names
     )
-
-
-def write_model_card(path: str, *, preset, metrics: dict, training_command: str, data: str,
-                     endpoints: dict, notes: str = "") -> str:
-    """Writes ``MODEL_CARD.md`` beside a SavedModel: data, command, measured metrics, endpoints, size."""
-    reported = "\n".join(
-        f"| {k} | {v.value} {v.unit} | {v.source} |" for k, v in preset.reported.items()
-    ) or "| — | — | — |"
-    measured = "\n".join(f"| {k} | {v} |" for k, v in metrics.items())
-    endpoint_rows = "\n".join(
-        f"| `{name}` | " + ", ".join(
-            f"`{s.name}`: {s.dtype.name} {list(s.shape)}" for s in signature) + " |"
-        for name, (_, signature) in sorted(endpoints.items())
-    )
-    size_mb = directory_size_bytes(path) / 2**20
-    text = f"""# {preset.name}
-
-{preset.description}
-
-- **Paper**: `shared/papers/{preset.citation}`
-- **Model**: `{preset.model}` with `{json.dumps(preset.config, sort_keys=True)}`
-- **Parameters**: {preset.expected_params if preset.expected_params is not None else 'see config'}
-- **Data**: {data}
-- **Size on disk**: {size_mb:.2f} MiB
-
-## Training command
-
-```
-{training_command}
-```
-
-## Metrics measured (this export)
-
-| metric | value |
-|---|---|
-{measured}
-
-## What the paper reports
-
-| metric | value | source |
-|---|---|---|
-{reported}
-
-## Endpoints
-
-| endpoint | inputs |
-|---|---|
-{endpoint_rows}
-
-Load without tfzoo: `tf.saved_model.load(path)`, then call an endpoint, e.g. `loaded.serve(x)`.
-{notes}
-"""
-    card = os.path.join(path, "MODEL_CARD.md")
-    with open(card, "w") as f:
-        f.write(text)
-    return card

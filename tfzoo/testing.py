@@ -1,6 +1,20 @@
 """Helpers for tests of tfzoo models (used by tfzoo's own suite; usable for user models too).
 
-The checks run a second Python process, so that a reloaded SavedModel is shown to work without
+Example inputs derive from a model's declarations: :func:`example_batch` from its input domain
+(``input_values`` over ``input_range``), :func:`example_fit_data` adds the targets its ``fit_targets``
+names, and :func:`example_inputs` gives valid arguments for every endpoint of
+:meth:`tfzoo.base.ZooModel.endpoints` from each argument's :class:`tfzoo.base.Arg` domain.
+
+Example:
+    >>> import tfzoo
+    >>> from tfzoo import testing
+    >>> model = tfzoo.create_model("mog-2d")                       # doctest: +SKIP
+    >>> sorted(testing.example_inputs(model))                      # doctest: +SKIP
+    ['log_prob', 'sample', 'serve']
+    >>> testing.example_inputs(model)["sample"]                    # doctest: +SKIP
+    (3, 0)
+
+The fresh-process checks run a second Python process, so that a reloaded SavedModel is shown to work without
 tfzoo (``block_tfzoo=True`` makes ``import tfzoo`` fail there) and a ``.keras`` file to reload
 from nothing but its file and the registered classes.
 """
@@ -14,6 +28,86 @@ import sys
 import textwrap
 
 import numpy as np
+
+#: The example value of each positive-integer domain of :class:`tfzoo.base.Arg`.
+EXAMPLE_SIZES = {"count": 3, "steps": 3, "k": 3}
+#: The batch size of example endpoint inputs.
+EXAMPLE_BATCH = 3
+#: P(1) of the examples of ``input_values="binary"`` (sparse, like binarised MNIST).
+BINARY_FRACTION = 0.3
+
+
+def example_batch(model, n: int = 2, seed: int = 0) -> np.ndarray:
+    """``n`` valid inputs of ``model`` (its ``input_values`` over its ``input_range``), seeded."""
+    rng = np.random.default_rng(seed)
+    shape = (n, *model.input_shape_per_example)
+    kind, (low, high) = model.input_values, model.input_range
+    if kind == "uniform":
+        x = rng.uniform(low, high, size=shape)
+    elif kind == "integers":
+        x = rng.integers(int(low), int(high), size=shape, endpoint=True)
+    elif kind == "binary":
+        x = rng.uniform(size=shape) < BINARY_FRACTION
+    elif kind == "normal":
+        x = rng.standard_normal(shape)
+    else:
+        raise ValueError(f"{type(model).__name__}.input_values must be 'uniform', 'integers', 'binary' "
+                         f"or 'normal', got {kind!r}")
+    return x.astype(model.input_dtype)
+
+
+def example_labels(model, n: int, seed: int = 0, dtype="int64") -> np.ndarray:
+    """``n`` class labels in ``[0, model.num_classes)``, seeded."""
+    return np.random.default_rng(seed).integers(0, model.num_classes, size=n).astype(dtype)
+
+
+def example_fit_data(model, n: int = 8, seed: int = 0) -> tuple:
+    """``(x,)`` or ``(x, y)`` that ``model.fit`` accepts, by the model's ``fit_targets``."""
+    x = example_batch(model, n, seed)
+    targets = model.fit_targets
+    if targets is None:
+        return (x,)
+    if targets == "labels":
+        return (x, example_labels(model, n, seed))
+    return (x, np.asarray(getattr(model, targets)(x)))
+
+
+def _example_arg(model, arg, x, rng):
+    spec = arg.spec
+    dtype = spec.dtype.as_numpy_dtype
+    shape = tuple(EXAMPLE_BATCH if d is None else d for d in spec.shape)
+    if arg.domain == "data":
+        if shape[1:] != tuple(model.input_shape_per_example):
+            raise ValueError(f"{arg.name}: a 'data' Arg must have the model's input shape, got {spec.shape}")
+        return x.astype(dtype)
+    if arg.domain == "mask":
+        return (rng.uniform(size=shape) < 0.5).astype(dtype)
+    if arg.domain == "labels":
+        return rng.integers(0, model.num_classes, size=shape).astype(dtype)
+    if arg.domain in EXAMPLE_SIZES:
+        return np.asarray(EXAMPLE_SIZES[arg.domain], dtype)
+    if arg.domain == "seed":
+        return np.asarray(rng.integers(0, 2**31 - 1), dtype)
+    if arg.domain == "normal":
+        return rng.standard_normal(shape).astype(dtype)
+    if arg.domain == "uniform":
+        return rng.uniform(*arg.bounds, size=shape).astype(dtype)
+    if arg.domain == "constant":
+        return np.asarray(arg.value, dtype)
+    raise ValueError(f"{arg.name}: unknown domain {arg.domain!r}")
+
+
+def example_inputs(model, seed: int = 0) -> dict:
+    """Endpoint name -> tuple of valid NumPy arguments (dtypes and shapes as in the signatures),
+    for every endpoint of ``model.endpoints()``, derived from each argument's domain; the ``"data"``
+    arguments of all endpoints are one batch of :data:`EXAMPLE_BATCH` inputs."""
+    x = example_batch(model, EXAMPLE_BATCH, seed)
+    inputs = {}
+    for index, (name, endpoint) in enumerate(sorted(model.endpoints().items())):
+        rng = np.random.default_rng([seed, index])
+        inputs[name] = tuple(_example_arg(model, arg, x, rng) for arg in endpoint.args)
+    return inputs
+
 
 _BLOCK_TFZOO = """
 import sys

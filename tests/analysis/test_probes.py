@@ -13,13 +13,14 @@ from tfzoo import testing
 from tfzoo.analysis import probes
 from tfzoo.classifiers.models import ConvNet
 from tfzoo.errors import InputError
+from tfzoo.recipe import Recipe
 
 
 def small_convnet():
     keras.utils.set_random_seed(0)
     model = ConvNet(filters=(3, 4), dense_units=8, dropout=0.5, seed=1)
     model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="sgd", learning_rate=0.05, optimizer_args=dict(momentum=0.9)))
+    model.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=0.05, optimizer_args=dict(momentum=0.9)))
     return model
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tfzoo
+from tfzoo import testing
 from tfzoo.classifiers.dropout import Dropout
 from tfzoo.classifiers.models import keras_sequential_baseline
 from tfzoo.errors import InputError
@@ -63,7 +64,7 @@ def test_keras_sequential_baseline_is_the_same_function(name):
     baseline = keras_sequential_baseline(model)
     assert baseline.count_params() == model.count_params()
     baseline.set_weights(model.get_weights())
-    x = model.example_batch(3, seed=0)
+    x = testing.example_batch(model, 3, seed=0)
     np.testing.assert_allclose(baseline(x, training=False), model(x, training=False), rtol=1e-5, atol=1e-5)
 
 
@@ -90,3 +91,21 @@ def test_lenet_learns_a_separable_toy_problem_quickly():
     model = tfzoo.create_model("lenet-mnist")
     model.fit(x, y, batch_size=32, epochs=3, verbose=0)
     assert model.evaluate(x, y, verbose=0, return_dict=True)["accuracy"] > 0.95
+
+
+def test_result_figure_shows_decision_regions_or_labelled_images(tmp_path):
+    from tfzoo.plotting import family_panel, save_result_figure
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    for name in ("mlp-moons", "lenet-mnist"):
+        model = tfzoo.create_model(name)
+        x, y = testing.example_fit_data(model, 16, seed=1)
+        fig, ax = plt.subplots()
+        assert family_panel(model, ax, {"test": (x, y)})
+        plt.close(fig)
+    path = save_result_figure(str(tmp_path / "result.png"), model, {"test": (x, y)}, {"loss": [1.0, 0.5]})
+    assert (tmp_path / "result.png").stat().st_size > 0 and path.endswith("result.png")

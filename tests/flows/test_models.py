@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfzoo import testing
 from tfzoo.errors import InputError
 from tfzoo.flows import BatchNormBijector, DenseCouplingFlow, MultiScaleRealNVP, bijectors
 from tfzoo.flows.layers import BatchNormStatistics, WeightNormConv2D
@@ -74,7 +75,7 @@ def test_log_prob_agrees_with_tfp_transformed_distribution(moons):
 @pytest.mark.parametrize("which", ["nice", "multiscale"])
 def test_whole_model_is_invertible_and_counts_every_jacobian(which, nice, multiscale):
     model = nice if which == "nice" else multiscale[0]
-    pixels = model.example_batch(3, seed=4)
+    pixels = testing.example_batch(model, 3, seed=4)
     x = pixels + 0.5
     y, log_det_pre = model.preprocessing_bijector().forward_and_log_det(x)
     z, log_det = model.core_bijector().forward_and_log_det(y)
@@ -90,7 +91,7 @@ def test_whole_model_is_invertible_and_counts_every_jacobian(which, nice, multis
 
 
 def test_nice_log_prob_includes_rescaling_jacobian(nice):
-    x = nice.example_batch(2, seed=5)
+    x = testing.example_batch(nice, 2, seed=5)
     y = x / 256.0
     z, log_det = nice.core_bijector().forward_and_log_det(y)
     expected = nice.prior().log_prob(z) + log_det - 36 * math.log(256.0)
@@ -104,7 +105,7 @@ def test_multiscale_bookkeeping_64x64x3():
     model = MultiScaleRealNVP(input_shape=(64, 64, 3), num_scales=5, num_blocks=0, feature_maps=2,
                               batch_norm=False)
     model.build_from_preset()
-    x = model.example_batch(1)
+    x = testing.example_batch(model, 1)
     levels = model.encode_levels(x)
     assert [int(np.prod(z.shape[1:])) for z in levels] == [6144, 3072, 1536, 768, 768]
     # Figs. 5.15–5.16: the fraction of dimensions kept when the finest k levels are resampled
@@ -182,7 +183,7 @@ def test_manifold_hits_its_four_corners():
 def test_inpainting_never_changes_visible_pixels(nice):
     masks = inpainting_masks(6, 6)
     assert len(masks) == 10 and masks["random_90"].mean() < 0.25
-    x = nice.example_batch(2, seed=6)
+    x = testing.example_batch(nice, 2, seed=6)
     mask = np.broadcast_to(masks["odd_pixels"], x.shape).astype("float32")
     filled = nice.inpaint(x, mask, steps=5, seed=1).numpy()
     np.testing.assert_array_equal(filled[mask == 1], x[mask == 1])
@@ -191,7 +192,7 @@ def test_inpainting_never_changes_visible_pixels(nice):
 
 
 def test_bad_inputs_give_clear_errors(nice):
-    x = nice.example_batch(2)
+    x = testing.example_batch(nice, 2)
     with pytest.raises(InputError, match="NaN"):
         nice.log_prob(np.where(x > 100, np.nan, x))
     with pytest.raises(InputError, match=r"shape \(None, 6, 6, 1\)"):
@@ -294,3 +295,23 @@ def test_horizontal_flips_mirror_about_half_of_the_training_images():
     np.testing.assert_array_equal(plain._augmented(tf.constant(x)), x)
     with pytest.raises(ValueError, match="image inputs"):
         DenseCouplingFlow(input_shape=(2,), preprocessing="none", horizontal_flips=True)
+
+
+def test_result_figure_draws_density_and_samples_or_a_sample_grid():
+    """tfzoo.flows.plotting.panel: log-density with samples for 2-D data (Dinh 2018, Fig. 5.1), a grid
+    of samples for images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfzoo.plotting import family_panel
+
+    flat = DenseCouplingFlow(input_shape=(2,), coupling="affine", num_couplings=2, hidden_layers=1,
+                             hidden_units=8, prior="gaussian", preprocessing="none", diagonal_scaling=False)
+    image = MultiScaleRealNVP(input_shape=(4, 4, 1), num_scales=1, num_blocks=1, feature_maps=2,
+                              final_couplings=1, batch_norm=False)
+    for model in (flat, image):
+        fig, ax = plt.subplots()
+        assert family_panel(model, ax, {"test": (testing.example_batch(model, 50, seed=1),)})
+        plt.close(fig)

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 import tfzoo
+from tfzoo import testing
 from tfzoo.errors import InputError
 from tfzoo.gsn import theory
 from tfzoo.gsn.corruption import random_subset_mask
@@ -72,7 +73,7 @@ def test_sampled_chains_match_the_exact_dependency_network_chain():
     assert inconsistency > 0.1  # a genuine dependency network, not a Gibbs sampler of pi
     x0 = np.zeros((CHAINS, D), np.float32)
     start = np.eye(2**D)[0]
-    seed = np.array([5, 6], np.int32)
+    seed = 5
 
     sweeps = 20  # ordered: one sweep = D steps = one application of K_1 K_2 K_3
     runs = (("random", k_random, pi_random, 60, 60), ("ordered", k_ordered, pi_ordered, D * sweeps, sweeps))
@@ -105,17 +106,17 @@ def test_inpainting_samples_the_clamped_chain_and_never_moves_clamped_coordinate
     assert _tv(exact, pi) < 1e-4
     x = np.tile(np.float32([[0, 0, 1]]), (CHAINS, 1))
     mask = np.tile(np.float32([[0, 0, 1]]), (CHAINS, 1))
-    samples, means = model.inpaint(x, mask, steps, np.array([7, 8], np.int32), thin=steps)
+    samples, means = model.inpaint(x, mask, steps, 7, thin=steps)
     final = samples.numpy()[-1]
     assert np.all(final[:, 2] == 1)
     freq = _frequencies(final)[allowed]
     assert _tv(freq, pi) < _mc_tolerance(pi, CHAINS) + 1e-4, _tv(freq, pi)
 
     big = DependencyNetworkGSN(input_dim=8, hidden_units=(6,), subset_size=2, seed=3)
-    x = big.example_batch(5, seed=1)
+    x = testing.example_batch(big, 5, seed=1)
     mask = (np.random.default_rng(2).uniform(size=x.shape) < 0.5).astype(np.float32)
     for scan in ("random", "ordered"):
-        samples, means = big.inpaint(x, mask, 12, np.array([1, 1], np.int32), scan=scan)
+        samples, means = big.inpaint(x, mask, 12, 1, scan=scan)
         for array in (samples.numpy(), means.numpy()):
             np.testing.assert_array_equal(array * mask, np.broadcast_to(x * mask, array.shape))
         assert np.any(samples.numpy()[:, mask == 0] != samples.numpy()[:1, mask == 0])
@@ -152,18 +153,18 @@ def test_prop6_trained_conditionals_give_a_consistent_joint():
 
 def test_chains_are_reproducible_from_their_seed():
     model = _random_network(seed=2, scale=1.0)
-    x0 = model.example_batch(6, seed=3)
+    x0 = testing.example_batch(model, 6, seed=3)
     for scan in ("random", "ordered"):
-        a, ma = model.sample_chain(x0, 9, np.array([1, 2], np.int32), scan=scan)
-        b, mb = model.sample_chain(x0, 9, np.array([1, 2], np.int32), scan=scan)
-        c, _ = model.sample_chain(x0, 9, np.array([2, 1], np.int32), scan=scan)
+        a, ma = model.sample_chain(x0, 9, 1, scan=scan)
+        b, mb = model.sample_chain(x0, 9, 1, scan=scan)
+        c, _ = model.sample_chain(x0, 9, 2, scan=scan)
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(ma, mb)
         assert not np.array_equal(a, c)
-    traced = tf.function(lambda x: model.sample_chain(x, 9, np.array([1, 2], np.int32)))
-    np.testing.assert_array_equal(traced(tf.constant(x0))[0], model.sample_chain(x0, 9, np.array([1, 2], np.int32))[0])
+    traced = tf.function(lambda x: model.sample_chain(x, 9, 1))
+    np.testing.assert_array_equal(traced(tf.constant(x0))[0], model.sample_chain(x0, 9, 1)[0])
     # each random-scan step changes at most subset_size coordinates of a chain
-    samples = model.sample_chain(x0, 9, np.array([1, 2], np.int32))[0].numpy()
+    samples = model.sample_chain(x0, 9, 1)[0].numpy()
     assert np.all(np.abs(np.diff(np.concatenate([x0[None], samples]), axis=0)).sum(-1) <= 1)
 
 
@@ -182,7 +183,7 @@ def test_training_loss_is_the_masked_nll():
     model = DependencyNetworkGSN(input_dim=10, hidden_units=(7, 5), subset_size=3, seed=4)
     model.build_from_preset()
     model.compile(optimizer=keras.optimizers.SGD(0.0), jit_compile=False)
-    x = model.example_batch(16, seed=5)
+    x = testing.example_batch(model, 16, seed=5)
     seed = model.seed_generator.state.numpy().astype(np.int32)
     loss = model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False).history["loss"][0]
     mask = random_subset_mask(16, 10, 3, seed).numpy()
@@ -194,12 +195,12 @@ def test_training_loss_is_the_masked_nll():
     normal = DependencyNetworkGSN(input_dim=10, hidden_units=(7,), reconstruction="normal", subset_size=0.2)
     normal.build_from_preset()
     assert normal.subset_size == 2
-    xr = normal.example_batch(8, seed=6)
-    mask = random_subset_mask(8, 10, 2, [3, 4]).numpy()
+    xr = testing.example_batch(normal, 8, seed=6)
+    mask = random_subset_mask(8, 10, 2, 3).numpy()
     loc, pre_scale = _numpy_outputs(normal, xr, mask)
     scale = np.logaddexp(0, pre_scale) + 1e-3
     nll = 0.5 * ((xr - loc) / scale) ** 2 + np.log(scale) + 0.5 * np.log(2 * np.pi)
-    np.testing.assert_allclose(normal.pseudo_likelihood_loss(xr, np.array([3, 4], np.int32)),
+    np.testing.assert_allclose(normal.pseudo_likelihood_loss(xr, 3),
                                np.mean(np.sum(mask * nll, 1)), rtol=1e-5)
 
 
@@ -212,7 +213,7 @@ def test_all_single_site_conditionals_at_once_equal_one_mask_at_a_time(hidden, r
     model.build_from_preset()
     for j, v in enumerate(model.trainable_variables):  # non-zero biases too
         v.assign(tf.random.stateless_normal(v.shape, [j, 1]))
-    x = model.example_batch(4, seed=3)
+    x = testing.example_batch(model, 4, seed=3)
     eye = np.eye(d, dtype=np.float32)
     one_at_a_time = [model.conditional(x, np.tile(eye[i], (4, 1))) for i in range(d)]
     if reconstruction == "bernoulli":
@@ -231,7 +232,7 @@ def test_all_single_site_conditionals_at_once_equal_one_mask_at_a_time(hidden, r
 def test_bad_inputs_raise_clear_errors():
     model = DependencyNetworkGSN(input_dim=4, hidden_units=(3,))
     x = np.zeros((2, 4), np.float32)
-    seed = np.array([0, 1], np.int32)
+    seed = 0
     with pytest.raises(InputError, match=r"shape \(None, 4\)"):
         model.reconstruct(np.zeros((2, 5), np.float32))
     with pytest.raises(InputError, match="mask"):

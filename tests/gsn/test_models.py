@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfzoo import testing
 from tfzoo.errors import InputError
 from tfzoo.gsn.callbacks import Walkback
 from tfzoo.gsn.models import GSN, GenerativeDAE, ScoreAutoencoder
+from tfzoo.recipe import Recipe
 
 
 def test_score_and_hessian_readouts_match_autodiff():
@@ -95,8 +97,8 @@ def test_float64_lbfgs_reaches_the_least_squares_solution_to_float64_precision()
 def test_mh_sample_is_reproducible_from_its_seed():
     model = ScoreAutoencoder(input_dim=2, hidden_units=8, sigma=0.1, mh_proposal_scale=0.05)
     x0 = np.zeros((3, 2), np.float32)
-    a, rate_a = model.mh_sample(x0, 6, np.array([1, 2], np.int32))
-    b, _ = model.mh_sample(x0, 6, np.array([1, 2], np.int32))
+    a, rate_a = model.mh_sample(x0, 6, 1)
+    b, _ = model.mh_sample(x0, 6, 1)
     np.testing.assert_array_equal(a, b)
     assert a.shape == (6, 3, 2) and np.all((rate_a >= 0) & (rate_a <= 1))
 
@@ -163,7 +165,7 @@ def test_walkback_callback_changes_schedule_without_retracing_and_logs_lengths()
     keras.utils.set_random_seed(0)
     model = _CountingDAE(input_dim=16, hidden_units=8, walkback="none", max_walkback_steps=6)
     model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="sgd", learning_rate=0.05))
+    model.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=0.05))
 
     class Schedule(Walkback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -171,7 +173,7 @@ def test_walkback_callback_changes_schedule_without_retracing_and_logs_lengths()
             super().on_epoch_begin(epoch, logs)
 
     callback = Schedule(steps=3)
-    history = model.fit(model.example_batch(64), epochs=3, batch_size=16, verbose=0, callbacks=[callback])
+    history = model.fit(testing.example_batch(model, 64), epochs=3, batch_size=16, verbose=0, callbacks=[callback])
     assert _CountingDAE.traces == 1
     np.testing.assert_array_equal(callback.length_counts[0], [64, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(callback.length_counts[1], [0, 0, 64, 0, 0, 0])
@@ -182,7 +184,7 @@ def test_walkback_callback_changes_schedule_without_retracing_and_logs_lengths()
 def test_walkback_loss_scores_every_step_against_the_clean_example():
     """With a fixed length k the training loss is the sum of the first k chain NLLs of x0 (L1665-1671)."""
     model = GenerativeDAE(input_dim=12, hidden_units=5, walkback="fixed", walkback_steps=3, max_walkback_steps=4)
-    x0 = tf.constant(model.example_batch(6))
+    x0 = tf.constant(testing.example_batch(model, 6))
     losses = model.walkback_losses(x0, tf.constant([4, 2]))
     assert losses.shape == (4, 6)
     first = model.reconstruction_distribution(
@@ -200,7 +202,7 @@ def test_gsn_odd_even_schedule_matches_a_direct_computation():
         v.assign(tf.random.stateless_normal(v.shape, [1, v.shape[0]]))
     w1, w2 = (k.numpy() for k in model.kernels)
     b0, b1, b2 = (b.numpy() for b in model.biases)
-    x = model.example_batch(3)
+    x = testing.example_batch(model, 3)
     h2 = np.zeros((3, 4), np.float32)
     hidden = model.initial_hidden(tf.constant(x))
     for step in range(3):
@@ -236,13 +238,56 @@ def test_scaling_factors_multiply_the_logits():
 def test_inpainting_clamps_and_chains_are_seeded(cls):
     """Sec. 5.3.6: clamped coordinates never change along the chain; equal seeds give equal chains."""
     model = cls(layer_sizes=(20, 6, 6)) if cls is GSN else cls(input_dim=20, hidden_units=6)
-    x = model.example_batch(4, seed=1)
+    x = testing.example_batch(model, 4, seed=1)
     mask = np.zeros_like(x)
     mask[:, 10:] = 1.0
-    samples, means = model.inpaint(x, mask, 5, np.array([3, 1], np.int32))
+    samples, means = model.inpaint(x, mask, 5, 3)
     np.testing.assert_array_equal(samples.numpy()[:, :, 10:], np.broadcast_to(x[:, 10:], (5, 4, 10)))
     np.testing.assert_array_equal(means.numpy()[:, :, 10:], np.broadcast_to(x[:, 10:], (5, 4, 10)))
     assert not np.array_equal(samples.numpy()[-1, :, :10], x[:, :10])
-    a, _ = model.sample_chain(x, 5, np.array([3, 1], np.int32))
-    b, _ = model.sample_chain(x, 5, np.array([3, 1], np.int32))
+    a, _ = model.sample_chain(x, 5, 3)
+    b, _ = model.sample_chain(x, 5, 3)
     np.testing.assert_array_equal(a, b)
+
+
+def _gsn_family():
+    from tfzoo.gsn.dependency_network import DependencyNetworkGSN
+
+    return [ScoreAutoencoder(input_dim=2, hidden_units=4), GenerativeDAE(input_dim=16, hidden_units=4),
+            GSN(layer_sizes=(16, 5, 4)), DependencyNetworkGSN(input_dim=16, hidden_units=(4,))]
+
+
+def test_every_sampling_endpoint_takes_a_scalar_int32_seed_and_the_methods_agree():
+    """The one seed convention: ``seed: int32[]`` in every endpoint; a scalar s is the stateless seed
+    [s, 0], so the methods given [s, 0] (the form accepted inside the library) draw the same."""
+    for model in _gsn_family():
+        endpoints = model.endpoints()
+        seeded = [name for name, e in endpoints.items() if any(a.domain == "seed" for a in e.args)]
+        assert seeded, type(model).__name__
+        for name in seeded:
+            (spec,) = [a.spec for a in endpoints[name].args if a.domain == "seed"]
+            assert spec.shape == () and spec.dtype == tf.int32, (type(model).__name__, name)
+        inputs = testing.example_inputs(model, seed=2)
+        assert set(inputs) == set(endpoints)
+        for name in seeded:
+            args = inputs[name]
+            scalar = testing.flatten_outputs(endpoints[name].fn(*args))
+            pair = testing.flatten_outputs(endpoints[name].fn(*args[:-1], np.array([args[-1], 0], np.int32)))
+            for a, b in zip(scalar, pair):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_result_figures_of_the_family():
+    """tfzoo.gsn.plotting.panel: the r(x) - x field (2-D, Alain 2018 Fig. 3.5) and chain rows (Figs. 5.4, 5.6)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfzoo.plotting import family_panel
+
+    for model in _gsn_family():
+        x = testing.example_batch(model, 8, seed=1)
+        fig, ax = plt.subplots()
+        assert family_panel(model, ax, {"train": (x,), "test": (x,)}), type(model).__name__
+        plt.close(fig)

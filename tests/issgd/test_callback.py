@@ -6,6 +6,7 @@ import pytest
 
 from tfzoo.issgd import ImportanceWeightTable, StaleImportanceWeights, estimator, norms
 from tfzoo.issgd.models import ISSGDClassifier
+from tfzoo.recipe import Recipe
 
 N = 240
 
@@ -14,7 +15,7 @@ def make_model(seed=0, lr=0.05):
     keras.utils.set_random_seed(seed)
     model = ISSGDClassifier(hidden_units=(16, 16), input_shape=(2,), num_classes=2, input_scale=1.0)
     model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="sgd", learning_rate=lr))
+    model.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=lr))
     return model
 
 

@@ -14,6 +14,7 @@ import time, numpy as np, keras
 from tfzoo.issgd import StaleImportanceWeights
 from tfzoo.issgd.distributed import DistributedNormWorkers, LocalCluster
 from tfzoo.issgd.models import ISSGDClassifier
+from tfzoo.recipe import Recipe
 
 class TimedWeights(StaleImportanceWeights):
     hook_seconds = []
@@ -31,7 +32,7 @@ with LocalCluster(num_workers=2, lifetime_s=240) as cluster:
     keras.utils.set_random_seed(0)
     model = ISSGDClassifier(hidden_units=(16, 16), input_shape=(2,), num_classes=2, input_scale=1.0)
     model.build_from_preset()
-    model.compile_from_recipe(dict(optimizer="sgd", learning_rate=0.05))
+    model.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=0.05))
     issgd = TimedWeights(x, y, batch_size=16, smoothing=1.0, publish_every=5, refresh_every=2,
                          workers=workers, monitor_size=0)
     versions, losses = [], []

@@ -6,7 +6,9 @@ import pytest
 import tensorflow as tf
 from scipy.stats import norm
 
+from tfzoo import testing
 from tfzoo.lecture.gan import GAN, discriminator_loss, generator_loss
+from tfzoo.recipe import Recipe
 
 
 def fixed_shift_gan(**kwargs):
@@ -68,11 +70,11 @@ def test_exactly_k_discriminator_updates_per_generator_update(k):
     keras.utils.set_random_seed(0)
     gan = GAN(data_shape=(2,), latent_dim=2, generator_units=(4,), discriminator_units=(4,), k=k)
     gan.build_from_preset()
-    gan.compile_from_recipe({"optimizer": "sgd", "learning_rate": 0.05})
+    gan.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=0.05))
     snapshots = []
     record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: snapshots.append(
         (gan.generator.get_weights()[0].copy(), gan.discriminator.get_weights()[-2].copy())))
-    gan.fit(gan.example_batch(24), batch_size=4, epochs=1, verbose=0, callbacks=[record], shuffle=False)
+    gan.fit(testing.example_batch(gan, 24), batch_size=4, epochs=1, verbose=0, callbacks=[record], shuffle=False)
     assert int(gan.d_optimizer.iterations) == 6 and int(gan.g_optimizer.iterations) == 6 // k
     previous = gan.generator.get_weights()[0] * np.nan
     changed = []
@@ -96,3 +98,27 @@ def test_sample_endpoint_is_seeded_and_stateless():
 def test_unknown_generator_loss_is_refused():
     with pytest.raises(ValueError, match="non_saturating"):
         GAN(generator_loss="wasserstein")
+
+
+def test_result_figures_of_the_family():
+    """tfzoo.lecture.plotting.panel: GAN samples (Goodfellow et al. 2014, Fig. 2), the sparse
+    auto-encoder's maximally activating inputs, the stochastic-depth ResNet's classifier panel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfzoo.lecture.sparse_autoencoder import SparseAutoencoder
+    from tfzoo.lecture.stochastic_depth import StochasticDepthResNet
+    from tfzoo.plotting import family_panel
+
+    gan = GAN(data_shape=(2,), latent_dim=2, generator_units=(4,), discriminator_units=(4,))
+    images = GAN(data_shape=(4, 4, 1), data_range=(0.0, 255.0), latent_dim=2, generator_units=(4,),
+                 discriminator_units=(4,))
+    sae = SparseAutoencoder(input_shape=(16,), hidden_units=5, input_scale=1.0)
+    resnet = StochasticDepthResNet(blocks_per_stage=1, filters=(2, 2, 2), input_shape=(8, 8, 1))
+    for model in (gan, images, sae, resnet):
+        model.build_from_preset()
+        fig, ax = plt.subplots()
+        assert family_panel(model, ax, {"test": testing.example_fit_data(model, 16, seed=1)}), model
+        plt.close(fig)

@@ -6,6 +6,7 @@ import pytest
 import tensorflow_probability as tfp
 
 from tfzoo.lecture.sparse_autoencoder import SparseAutoencoder, kl_sparsity_penalty
+from tfzoo.recipe import Recipe
 
 tfd = tfp.distributions
 
@@ -45,7 +46,7 @@ def test_trained_mean_activation_is_close_to_rho():
     x = 1 / (1 + np.exp(-(rng.normal(size=(2000, 12)) @ basis) / 3))
     model = SparseAutoencoder(input_shape=(100,), hidden_units=25, rho=0.05, beta=3.0, input_scale=1.0)
     model.build_from_preset()
-    model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-2})
+    model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-2))
     model.fit(x.astype("float32"), batch_size=100, epochs=6, verbose=0)
     mean_activation = model.encode(x.astype("float32")).numpy().mean(0)
     assert abs(mean_activation.mean() - 0.05) < 0.01
@@ -62,3 +63,28 @@ def test_max_activating_inputs_are_unit_norm_maximisers():
     others = np.random.default_rng(1).normal(size=(1000, 100))
     others /= np.linalg.norm(others, axis=1, keepdims=True)
     assert np.all(np.sum(w * best, 1)[:, None] >= (w @ others.T).max(1, keepdims=True))
+
+
+def test_fit_step_is_sgd_on_the_objective_and_updates_the_running_estimate():
+    """One ``fit`` step (Keras's step on ``compute_loss``): the weights move by ``-lr ∇(J + beta KL)``
+    at the old weights, the running ``rho_hat`` becomes that step's estimate, and the logs hold the loss
+    and its two terms."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(2).uniform(0, 1, (16, 10)).astype("float32")
+    model = SparseAutoencoder(input_shape=(10,), hidden_units=4, rho=0.1, beta=2.0, input_scale=1.0,
+                              rho_hat_mode="running", running_decay=0.9)
+    model.build_from_preset()
+    model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False)
+    with tf.GradientTape() as tape:
+        reconstruction, penalty, rho_hat = model.objective(x)
+        loss = reconstruction + 2.0 * penalty
+    expected = [v.numpy() - 0.1 * g.numpy() for v, g in zip(model.trainable_variables,
+                                                             tape.gradient(loss, model.trainable_variables))]
+    history = model.fit(x, batch_size=16, epochs=1, verbose=0, shuffle=False).history
+    for v, e in zip(model.trainable_variables, expected):
+        np.testing.assert_allclose(v.numpy(), e, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.running_rho_hat.numpy(), rho_hat, rtol=1e-6)
+    assert history["loss"][0] == pytest.approx(float(loss), rel=1e-5)
+    assert history["reconstruction"][0] == pytest.approx(float(reconstruction), rel=1e-5)
+    assert history["sparsity_penalty"][0] == pytest.approx(float(penalty), rel=1e-5)

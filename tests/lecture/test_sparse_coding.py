@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfzoo import testing
 from tfzoo.lecture.sparse_coding import (
     LISTA,
     energy,
@@ -19,6 +20,7 @@ from tfzoo.lecture.sparse_coding import (
     soft_threshold,
     sparse_signals,
 )
+from tfzoo.recipe import Recipe
 
 ALPHA = 0.1
 
@@ -98,7 +100,7 @@ def test_trained_lista_beats_ista_with_one_more_iteration():
     d = random_dictionary(64, 100, seed=0)
     x_train, x_test = sparse_signals(d, 1000, seed=2), sparse_signals(d, 500, seed=3)
     model = LISTA(n_inputs=64, n_codes=100, num_steps=1, alpha=ALPHA, dictionary_seed=0)
-    model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-2, "jit_compile": False})
+    model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-2, jit_compile=False))
     z_train, z_test = model.optimal_codes(x_train), model.optimal_codes(x_test)
     model.fit(x_train, z_train, batch_size=50, epochs=5, verbose=0)
     lista_error = np.mean(np.sum((model(x_test).numpy() - z_test) ** 2, -1))
@@ -128,7 +130,7 @@ def test_low_rank_s_is_the_best_rank_r_approximation_with_2mr_parameters(steps, 
 
 def _fit_a_few_steps(model, x, z, epochs=1):
     """Compiles with Adam 1e-2 and fits ``epochs`` epochs of batches of 50; returns the loss before and after."""
-    model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-2, "jit_compile": False})
+    model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-2, jit_compile=False))
     before = model.evaluate(x, z, verbose=0)
     model.fit(x, z, batch_size=50, epochs=epochs, verbose=0)
     return before, model.evaluate(x, z, verbose=0)
@@ -168,7 +170,7 @@ def test_structured_lista_round_trips_through_a_keras_file(tmp_path, structure):
     keras.utils.set_random_seed(0)
     model = LISTA(n_inputs=16, n_codes=32, num_steps=1, alpha=ALPHA, **structure)
     model.set_dictionary(random_dictionary(16, 32, seed=7))     # a pattern / factors the constructor does not make
-    x = model.example_batch(50)
+    x = testing.example_batch(model, 50)
     _fit_a_few_steps(model, x, model.optimal_codes(x, 100))
     model.save(tmp_path / "lista.keras")
     reloaded = keras.models.load_model(tmp_path / "lista.keras")
@@ -212,3 +214,63 @@ def test_bad_input_names_the_expected_shape():
     model = LISTA(n_inputs=64, n_codes=100, num_steps=1)
     with pytest.raises(InputError, match=r"\(None, 64\)"):
         model(tf.zeros([2, 63]))
+
+
+# ------------------------------------------------- prepare_training_data: the task hook of tfzoo.train
+def test_prepare_training_data_gives_the_fista_codes_and_keeps_the_random_dictionary():
+    from tfzoo.datasets import load_task
+
+    splits = load_task("sparse-gaussian-m100", limit=40)
+    model = LISTA(n_inputs=64, n_codes=100, num_steps=1, alpha=ALPHA, dictionary_seed=0)
+    assert model.get_config()["dictionary"] == "random" and model.get_config()["learn_steps"] == 30
+    before = model.dictionary.numpy().copy()
+    prepared = model.prepare_training_data(splits, seed=3)
+    np.testing.assert_array_equal(model.dictionary.numpy(), before)
+    for split, (x, _) in splits.items():
+        x_prepared, z = prepared[split]
+        assert x_prepared is x and z.shape == (40, 100)
+        np.testing.assert_array_equal(z, model.optimal_codes(x, 1000))
+        np.testing.assert_array_equal(z, fista(x, random_dictionary(64, 100, seed=0), ALPHA, 1000).codes.numpy())
+
+
+def test_prepare_training_data_learns_the_dictionary_of_the_patches(mnist_dir):
+    from tfzoo.datasets import load_task
+    from tfzoo.lecture.sparse_coding import learn_dictionary
+
+    splits = load_task("mnist-patches-8x8", data_dir=mnist_dir, limit=600)
+    model = LISTA(n_inputs=64, n_codes=16, num_steps=1, alpha=ALPHA, dictionary="learned", learn_steps=5)
+    random_d = model.dictionary.numpy().copy()
+    prepared = model.prepare_training_data(splits, seed=1)
+    learned = model.dictionary.numpy()
+    np.testing.assert_array_equal(learned, learn_dictionary(splits["train"][0], 16, ALPHA, steps=5, seed=1))
+    assert not np.allclose(learned, random_d)
+    np.testing.assert_allclose(np.linalg.norm(learned, axis=0), 1.0, atol=1e-5)
+    # set_dictionary reset W_e to ISTA's W_d^T / L for the learned dictionary
+    np.testing.assert_allclose(model.filters.numpy(), ista_matrices(learned, ALPHA)[0].numpy(), rtol=1e-5, atol=1e-7)
+    x_test, z_test = prepared["test"]
+    np.testing.assert_array_equal(z_test, model.optimal_codes(x_test, 1000))
+    z_random = fista(x_test, random_d, ALPHA, 1000).codes.numpy()
+    error = {name: float(np.mean(np.sum((x_test - z @ d.T) ** 2, 1)))
+             for name, d, z in (("learned", learned, z_test), ("random", random_d, z_random))}
+    assert error["learned"] < 0.7 * error["random"], error
+    assert np.mean(energy(x_test, z_test, learned, ALPHA)) < np.mean(energy(x_test, z_random, random_d, ALPHA))
+    # a model that already holds a learned dictionary (e.g. trained, then evaluated) keeps it and its weights
+    model.filters.assign(model.filters * 2.0)
+    trained_filters = model.filters.numpy().copy()
+    model.prepare_training_data(splits, seed=2)
+    np.testing.assert_array_equal(model.dictionary.numpy(), learned)
+    np.testing.assert_array_equal(model.filters.numpy(), trained_filters)
+    assert LISTA.from_config(model.get_config()).dictionary_source == "learned"
+    with pytest.raises(ValueError, match="dictionary must be one of 'random', 'learned'"):
+        LISTA(dictionary="pretrained")
+    with pytest.raises(ValueError, match="learn_steps"):
+        LISTA(learn_steps=-1)
+
+
+def test_fit_targets_are_the_models_optimal_codes():
+    """``fit_targets = "optimal_codes"``: the example fit data pair inputs with the FISTA codes for the
+    model's dictionary, the targets ``fit`` trains LISTA on (L624)."""
+    model = LISTA(n_inputs=16, n_codes=32, num_steps=1, alpha=ALPHA)
+    x, z_star = testing.example_fit_data(model, 6, seed=2)
+    np.testing.assert_allclose(z_star, model.optimal_codes(x), rtol=1e-6, atol=1e-7)
+    assert sorted(testing.example_inputs(model)) == ["encode", "reconstruct", "serve"]

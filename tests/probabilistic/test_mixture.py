@@ -79,3 +79,27 @@ def test_bad_input_names_the_expected_shape():
     model = GaussianMixtureModel(num_components=2, dim=2)
     with pytest.raises(InputError, match=r"\(None, 2\)"):
         model.log_prob(np.zeros((3, 3), "float32"))
+
+
+def test_result_figures_of_the_family():
+    """Each model's panel (tfzoo.probabilistic.plotting): the mixture's density with samples (Dinh
+    2018, Fig. 4.1), MADE and VAE samples for image data; no panel for vector data without one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfzoo import testing
+    from tfzoo.plotting import family_panel
+    from tfzoo.probabilistic.made import MADE
+    from tfzoo.probabilistic.vae import VAE
+
+    models = [(GaussianMixtureModel(num_components=2, dim=2), True),
+              (MADE(input_shape=(4, 4, 1), hidden_units=(8,)), True),
+              (VAE(input_shape=(4, 4, 1), hidden_units=(), latent_dim=2), True),
+              (VAE(input_shape=(6,), hidden_units=(), latent_dim=2), False)]
+    for model, drawn in models:
+        fig, ax = plt.subplots()
+        data = {"test": testing.example_fit_data(model, 20, seed=1)}
+        assert family_panel(model, ax, data) is drawn, type(model).__name__
+        plt.close(fig)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfzoo import testing
 from tfzoo.errors import InputError
 from tfzoo.probabilistic.vae import VAE, standard_normal_entropy
 
@@ -122,9 +123,28 @@ def test_reinforce_training_step_updates_every_variable():
     vae = VAE(input_shape=(6,), hidden_units=(5,), latent_dim=2, estimator="reinforce", seed=1)
     vae.compile(optimizer="adam")
     before = [v.numpy().copy() for v in vae.trainable_variables]
-    logs = vae.train_step(tf.constant(vae.example_batch(8, 0)))            # one eager step
+    logs = vae.train_step(tf.constant(testing.example_batch(vae, 8, 0)))   # one eager step
     assert np.isfinite(float(logs["loss"]))
     assert all(not np.array_equal(v.numpy(), b) for v, b in zip(vae.trainable_variables, before))
+
+
+@pytest.mark.parametrize("estimator", ["reparametrization", "reinforce"])
+def test_fit_loss_is_minus_the_elbo_with_the_estimators_gradient(estimator):
+    """``compute_loss`` (what ``fit`` minimises): value ``L_ELBO`` on one draw of eps, gradient that of
+    :meth:`surrogate_objective` on the same draw (REINFORCE's differs from ``L_ELBO``'s)."""
+    import keras
+
+    vae = VAE(input_shape=(6,), hidden_units=(5,), latent_dim=2, estimator=estimator, seed=2)
+    x = tf.constant(testing.example_batch(vae, 8, 1))
+    twin = keras.random.SeedGenerator(0)
+    twin.state.assign(vae.noise.state)
+    eps = keras.random.normal((1, 8, 2), seed=twin)
+    with tf.GradientTape(persistent=True) as tape:
+        loss = vae.compute_loss(x, y_pred=vae(x, training=True), training=True)
+        surrogate = tf.reduce_mean(vae.surrogate_objective(x, eps, estimator))
+    np.testing.assert_allclose(loss, -tf.reduce_mean(vae.elbo_terms(x, eps)), rtol=1e-6)
+    for g, h in zip(tape.gradient(loss, vae.trainable_variables), tape.gradient(surrogate, vae.trainable_variables)):
+        np.testing.assert_allclose(g, h, rtol=1e-5, atol=1e-6)
 
 
 def test_endpoints_are_stateless_and_bad_input_is_refused(toy):

@@ -169,3 +169,27 @@ def test_bad_inputs_and_options_are_named():
         ShadowNet(shadow_from="h7")
     with pytest.raises(ValueError, match="smooth"):
         ShadowNet(input_shape=(784,), smooth=True)
+
+
+def test_endpoints_and_result_figure():
+    """``shadow_sample(x, seed: int32[])`` is declared with the one seed convention, its example inputs
+    derive from the declaration, and the family's panel shows test images above their shadow samples
+    (Arora, Liang & Ma 2016, Fig. 2)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from tfzoo import testing
+    from tfzoo.plotting import family_panel
+
+    model = make(sampling_keep_prob=0.5)
+    endpoints = model.endpoints()
+    assert sorted(endpoints) == ["hidden", "serve", "shadow_sample"]
+    assert [(a.name, a.spec.shape, a.domain) for a in endpoints["shadow_sample"].args] == [
+        ("x", (None, *SHAPE), "data"), ("seed", (), "seed")]
+    x, seed = testing.example_inputs(model, seed=1)["shadow_sample"]
+    np.testing.assert_array_equal(endpoints["shadow_sample"].fn(x, seed), model.shadow_sample(x, int(seed)))
+    fig, ax = plt.subplots()
+    assert family_panel(model, ax, {"test": batch(8)})
+    plt.close(fig)

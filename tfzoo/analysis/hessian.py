@@ -46,6 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfzoo.errors import InputError
+from tfzoo.seeds import stateless_seed
 
 
 def sparse_softmax_cross_entropy(y_true, logits):
@@ -276,7 +277,7 @@ def lanczos(matvec, dimension: int, num_steps: int, seed: int = 0, start=None,
     if not 0 < num_steps <= dimension:
         raise InputError(f"num_steps must be in [1, {dimension}], got {num_steps}")
     if start is None:
-        start = tf.random.stateless_normal([dimension], seed=[seed, 0], dtype=dtype)
+        start = tf.random.stateless_normal([dimension], seed=stateless_seed(seed), dtype=dtype)
     q = tf.cast(tf.reshape(start, [-1]), dtype)
     q = q / tf.norm(q)
     basis, alphas, betas = [q], [], []

@@ -180,6 +180,12 @@ class ProbedModel(keras.Model):
             et.update_state(tf.cast(tf.not_equal(tf.argmax(z, -1), labels), tf.float32))
 
     def train_step(self, data):
+        """The base model's own ``train_step`` (when ``train_base``), then one step of every probe.
+
+        Hand-written because the method needs it: the probes have their own optimiser and read the
+        base model's features before its update, while the base model trains exactly as its own
+        ``fit`` would (its loss, optimiser and metrics); no single Keras loss covers both.
+        """
         x, y = data[0], data[1]
         features = self.features(x)
         logs = dict(self.base.train_step(data)) if self.train_base else {}

@@ -12,14 +12,15 @@ from __future__ import annotations
 import collections
 
 import keras
-import numpy as np
 
 from tfzoo.base import ZooModel
 from tfzoo.classifiers.dropout import Dropout
 
 
 class StagedClassifier(ZooModel):
-    """A classifier made of named stages; ``call`` returns logits."""
+    """A classifier made of named stages; ``call`` returns logits; ``fit(x, y)`` takes integer labels."""
+
+    fit_targets = "labels"
 
     def __init__(self, *, input_shape, num_classes, input_scale, input_offset, **kwargs):
         super().__init__(**kwargs)
@@ -29,10 +30,6 @@ class StagedClassifier(ZooModel):
         self.input_offset = input_offset
         self.input_range = (0.0, 255.0) if len(self.input_shape_per_example) == 3 else (-2.0, 2.0)
         self.stages: list[tuple[str, keras.layers.Layer]] = []
-
-    def example_fit_data(self, n: int = 8, seed: int = 0) -> tuple:
-        labels = np.random.default_rng(seed).integers(0, self.num_classes, size=n)
-        return (self.example_batch(n, seed), labels)
 
     def add_stage(self, name: str, layer):
         self.stages.append((name, layer))
@@ -50,30 +47,10 @@ class StagedClassifier(ZooModel):
     def call(self, x, training=False):
         return next(reversed(self.intermediate_outputs(x, training).values()))
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         kwargs.setdefault("loss", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         kwargs.setdefault("metrics", [keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
-        super().compile_from_recipe(training, **kwargs)
-
-    def plot_panel(self, ax, data) -> bool:
-        """Decision regions with test points (2-D inputs) or labelled test images."""
-        from tfzoo.plotting import tile_images
-
-        x, y = data["test"]
-        if self.input_shape_per_example == (2,):
-            lo, hi = x.min(0) - 0.5, x.max(0) + 0.5
-            gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
-            grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
-            prob = keras.ops.softmax(self.predict(grid, verbose=0))[:, 1]
-            ax.contourf(gx, gy, np.reshape(prob, gx.shape), levels=20, cmap="RdBu_r", alpha=0.6)
-            ax.scatter(x[:500, 0], x[:500, 1], c=y[:500], s=6, cmap="RdBu_r", edgecolors="k", linewidths=0.2)
-            ax.set_title("P(class 1) and test points")
-        else:
-            pred = np.argmax(self.predict(x[:16], verbose=0), -1)
-            ax.imshow(tile_images(x[:16], 4), cmap="gray")
-            ax.set_title("test images; predicted: " + " ".join(map(str, pred)), fontsize=8)
-            ax.axis("off")
-        return True
+        super().compile_from_recipe(recipe, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")

@@ -14,6 +14,13 @@ Example::
     # Resuming at epoch 5 in a new process sees exactly the batches of epochs 5..9 above:
     ds_resumed = make_dataset(x, y, batch_size=128, shuffle_seed=1, epochs=10, initial_epoch=5)
 
+Every task has a record (split sizes, dtype, value range, shape, sources)::
+
+    from tfzoo.datasets import get_task, list_tasks
+    get_task("cifar10").sizes                     # {"train": 45000, "validation": 5000, "test": 10000}
+    load_task("cifar10", data_dir="~/data", limit=100)   # the official archive, first 100 per split
+    load_task("celeba64", source="tfds")          # TFDS celeb_a with Real NVP's crop and resize
+
 MNIST in the official order with the 50k/10k/10k split (``source="tfds"`` gives identical arrays)::
 
     from tfzoo.datasets import mnist_splits
@@ -22,7 +29,8 @@ MNIST in the official order with the 50k/10k/10k split (``source="tfds"`` gives 
 
 from .mnist import MNIST_FILES, DataError, MnistArrays, binarize, load_mnist, mnist_splits
 from .pipeline import make_dataset, steps_per_epoch
-from .tasks import list_tasks, load_task
+from .images import celeba_crop_resize, lsun_resize_crop
+from .tasks import Task, get_task, list_tasks, load_task
 from .toy import GaussianMixture, gaussian_mixture_1d, gaussian_mixture_nd, smooth_curve_10d, spiral_2d, two_moons
 
 __all__ = [
@@ -40,6 +48,10 @@ __all__ = [
     "smooth_curve_10d",
     "make_dataset",
     "steps_per_epoch",
+    "Task",
+    "get_task",
     "list_tasks",
     "load_task",
+    "celeba_crop_resize",
+    "lsun_resize_crop",
 ]

@@ -27,10 +27,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfzoo.base import ZooModel
+from tfzoo.base import Arg, Endpoint, ZooModel
 from tfzoo.errors import InputError
 from tfzoo.flows import bijectors
 from tfzoo.flows.layers import BatchNormStatistics, CouplingLayer, DiagonalScalingLayer
+from tfzoo.seeds import stateless_seed
 
 PREPROCESSINGS = ("none", "rescale", "logit")
 
@@ -103,6 +104,7 @@ class FlowModel(ZooModel):
         self.input_shape_per_example = tuple(input_shape)
         self.input_dtype = "float32"
         self.is_image = preprocessing != "none"
+        self.input_values = "integers" if self.is_image else "uniform"  # 8-bit pixels, or real vectors
         self.input_range = (0.0, 255.0) if self.is_image else (-2.0, 2.0)
         self.dims = int(np.prod(self.input_shape_per_example))
         self.prior_kind = prior
@@ -163,7 +165,7 @@ class FlowModel(ZooModel):
 
     def _bits_per_dim(self, x, seed):
         if self.dequantize:
-            x = bijectors.dequantize(x, tf.stack([seed, 0]))
+            x = bijectors.dequantize(x, stateless_seed(seed, 0))
         return -self._log_prob(x) / (self.dims * math.log(2.0))
 
     def bits_per_dim(self, x, seed: int = 0):
@@ -193,8 +195,7 @@ class FlowModel(ZooModel):
 
     def sample_latent(self, n, seed, temperature=1.0):
         """``n`` prior draws scaled by ``temperature`` (stateless in ``seed``)."""
-        seed = tf.stack([tf.cast(seed, tf.int32), 1])
-        return temperature * bijectors.stateless_prior_sample(self.prior_kind, n, self.dims, seed)
+        return temperature * bijectors.stateless_prior_sample(self.prior_kind, n, self.dims, stateless_seed(seed, 1))
 
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0):
         """``n`` samples ``g(z)``, ``z ~ p_Z`` scaled by ``temperature``; images are clipped to the
@@ -221,9 +222,9 @@ class FlowModel(ZooModel):
         prior = self.prior()
         visible = mask > 0.5
         if self.is_image:
-            start = tf.random.stateless_uniform(tf.shape(x), tf.stack([seed, 2]), 0.0, 256.0)
+            start = tf.random.stateless_uniform(tf.shape(x), stateless_seed(seed, 2), 0.0, 256.0)
         else:
-            start = tf.random.stateless_normal(tf.shape(x), tf.stack([seed, 2]))
+            start = tf.random.stateless_normal(tf.shape(x), stateless_seed(seed, 2))
         y_observed = pre.forward(tf.where(visible, x, start))
 
         def step(i, y):
@@ -232,7 +233,7 @@ class FlowModel(ZooModel):
                 z, log_det = core.forward_and_log_det(y)
                 log_p = tf.reduce_sum(prior.log_prob(z) + log_det)
             grad = tape.gradient(log_p, y)
-            noise = tf.random.stateless_normal(tf.shape(y), tf.stack([seed, 3 + i]))
+            noise = tf.random.stateless_normal(tf.shape(y), stateless_seed(seed, 3 + i))
             proposal = y + 0.5 * eps * grad + math.sqrt(eps) * noise
             return i + 1, tf.where(visible, y_observed, proposal)
 
@@ -286,6 +287,15 @@ class FlowModel(ZooModel):
         return {"loss": self.loss_tracker.result(), "bits_per_dim": self.bits_tracker.result()}
 
     def train_step(self, data):
+        """One step on ``-mean log p`` of the flipped (``horizontal_flips``) and dequantised batch, plus
+        the weight-norm scales' L2 (``self.losses``); then every batch-norm bijector's statistics are
+        marked stale.
+
+        Hand-written because the loss is not a function of ``model(x)`` on the batch ``fit`` passes:
+        it scores ``x + u`` (fresh dequantisation noise, after the random flip), so Keras's default
+        step would add a full, unused forward pass on the raw batch (doubling the cost of a step);
+        and the statistics become stale only once the optimiser has moved the weights.
+        """
         x = self._dequantized(self._augmented(self._data(data)))
         with tf.GradientTape() as tape:
             nll = -tf.reduce_mean(self._log_prob(x, training=True))
@@ -305,11 +315,6 @@ class FlowModel(ZooModel):
         object.__setattr__(self, "_statistics_source",
                            (x, kwargs.get("batch_size") or 100, kwargs.get("steps_per_epoch")))
         return super().fit(x, y, *args, **kwargs)
-
-    def training_callbacks(self) -> list:
-        from tfzoo.flows.callbacks import BatchNormBijector
-
-        return [BatchNormBijector()] if self.batch_norm_statistics else []
 
     # -------------------------------------------------------------------- batch-norm statistics
     def _batches(self, x, batch_size, steps):
@@ -342,7 +347,7 @@ class FlowModel(ZooModel):
         @tf.function(reduce_retracing=True)
         def moments(batch, index):
             tap = []
-            y = bijectors.dequantize(batch, tf.stack([seed, index])) if self.dequantize else batch
+            y = bijectors.dequantize(batch, stateless_seed(seed, index)) if self.dequantize else batch
             self._log_prob(y, training=False, tap=tap, check_statistics=False)
             return [tf.nn.moments(t, axes=list(range(len(t.shape) - 1))) + (
                 tf.cast(tf.reduce_prod(tf.shape(t)[:-1]), tf.float32),) for t in tap]
@@ -382,36 +387,18 @@ class FlowModel(ZooModel):
         return [layer for layer in self._flow_layers() if isinstance(layer, BatchNormStatistics)]
 
     # ---------------------------------------------------------------------------- exports
-    def export_endpoints(self) -> dict:
-        x_spec = self.input_signature()[0]
-        int_spec = lambda name: tf.TensorSpec((), tf.int32, name=name)  # noqa: E731
-        z_spec = tf.TensorSpec((None, self.dims), tf.float32, name="z")
-        mask_spec = tf.TensorSpec(x_spec.shape, tf.float32, name="mask")
+    def endpoints(self) -> dict:
+        x, seed = self.data_arg(), Arg.seed()
         return {
-            "serve": (lambda x: self._log_prob(x), [x_spec]),
-            "log_prob": (lambda x: self._log_prob(x), [x_spec]),
-            "bits_per_dim": (lambda x, seed: self._bits_per_dim(x, seed), [x_spec, int_spec("seed")]),
-            "sample": (lambda n, seed: self.sample(n, seed), [int_spec("n"), int_spec("seed")]),
-            "encode": (lambda x: self._encode(x), [x_spec]),
-            "decode": (lambda z: self._decode(z), [z_spec]),
-            "inpaint": (lambda x, mask, steps, seed: self._inpaint(x, mask, steps, seed),
-                        [x_spec, mask_spec, int_spec("steps"), int_spec("seed")]),
+            "serve": Endpoint(lambda x: self._log_prob(x), x),
+            "log_prob": Endpoint(lambda x: self._log_prob(x), x),
+            "bits_per_dim": Endpoint(lambda x, seed: self._bits_per_dim(x, seed), x, seed),
+            "sample": Endpoint(lambda n, seed: self.sample(n, seed), Arg.count(), seed),
+            "encode": Endpoint(lambda x: self._encode(x), x),
+            "decode": Endpoint(lambda z: self._decode(z), Arg.normal((None, self.dims), "z")),
+            "inpaint": Endpoint(lambda x, mask, steps, seed: self._inpaint(x, mask, steps, seed),
+                                x, Arg.mask(self), Arg.steps(), seed),
         }
-
-    def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        if self.is_image:
-            return rng.integers(0, 256, size=(n, *self.input_shape_per_example)).astype("float32")
-        return super().example_batch(n, seed)
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        rng = np.random.default_rng(seed)
-        x = self.example_batch(3, seed)
-        mask = (rng.random(x.shape) < 0.5).astype("float32")
-        z = rng.normal(size=(3, self.dims)).astype("float32")
-        return {"serve": (x,), "log_prob": (x,), "bits_per_dim": (x, np.int32(4)),
-                "sample": (np.int32(3), np.int32(5)), "encode": (x,), "decode": (z,),
-                "inpaint": (x, mask, np.int32(2), np.int32(7))}
 
 
 @keras.saving.register_keras_serializable(package="tfzoo")
@@ -565,8 +552,8 @@ class MultiScaleRealNVP(FlowModel):
         scale = 2 ** (len(self.level_plan) - 1)
         if shape[0] % scale or shape[1] % scale:
             raise InputError(f"height and width must be multiples of {scale}, got {shape[:2]}")
-        seed = tf.stack([tf.cast(seed, tf.int32), 1])
-        z = temperature * bijectors.stateless_prior_sample(self.prior_kind, n, int(np.prod(shape)), seed)
+        z = temperature * bijectors.stateless_prior_sample(self.prior_kind, n, int(np.prod(shape)),
+                                                           stateless_seed(seed, 1))
         y = self.core_bijector(image_shape=shape).inverse(z)
         return tf.clip_by_value(self.preprocessing_bijector().inverse(y), 0.0, 255.0)
 
@@ -586,6 +573,6 @@ class MultiScaleRealNVP(FlowModel):
         core = self.core_bijector()
         for k in range(num_levels):
             latents[k] = temperature * tf.random.stateless_normal(
-                tf.shape(latents[k]), tf.constant([seed, k], tf.int32))
+                tf.shape(latents[k]), stateless_seed(seed, k))
         y = core.inverse_levels(latents)[0]
         return tf.clip_by_value(self.preprocessing_bijector().inverse(y), 0.0, 255.0)

@@ -8,10 +8,11 @@ it between epochs never retraces the compiled training step.
 
 Example:
     >>> import tfzoo
+    >>> from tfzoo import testing
     >>> from tfzoo.gsn.callbacks import Walkback
     >>> model = tfzoo.create_model("gdae-mnist-walkback", hidden_units=8)
     >>> callback = Walkback(mode="geometric", start_epoch=1)
-    >>> _ = model.fit(model.example_batch(16), epochs=2, batch_size=8, verbose=0, callbacks=[callback])
+    >>> _ = model.fit(testing.example_batch(model, 16), epochs=2, batch_size=8, verbose=0, callbacks=[callback])
     >>> callback.mean_lengths[0]          # epoch 0 ran without walkback
     1.0
 """
@@ -21,7 +22,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from tfzoo.gsn.models import WALKBACK_MODES
+WALKBACK_MODES = ("none", "geometric", "fixed")
 
 __all__ = ["Walkback"]
 
@@ -47,6 +48,11 @@ class Walkback(keras.callbacks.Callback):
         self.mode, self.steps, self.p_continue, self.start_epoch = mode, steps, p_continue, start_epoch
         self.length_counts: list[np.ndarray] = []
         self.mean_lengths: list[float] = []
+
+    @classmethod
+    def from_recipe(cls, context, start_epoch: int = 0, **schedule):
+        """The recipe's form: the model's configured schedule unless ``schedule`` overrides it."""
+        return cls(**{**context.model.walkback_schedule(), **schedule}, start_epoch=start_epoch)
 
     def on_epoch_begin(self, epoch, logs=None):
         mode = self.mode if epoch >= self.start_epoch else "none"

@@ -1,14 +1,14 @@
 """Corruption processes C(X~|X) that stay active at sampling time (thesis Ch. 5, L1569-1651).
 
 Unlike ``keras.layers.GaussianNoise``/``Dropout`` (identity at inference), a GSN chain corrupts at
-every sampling step, so these are plain functions of ``(x, level, seed)``; ``seed`` is a shape-[2]
-integer tensor and only stateless random ops are used, so equal seeds give equal corruptions, in
-eager mode, in a ``tf.function`` and in a reloaded SavedModel.
+every sampling step, so these are plain functions of ``(x, level, seed)``; ``seed`` is an int (or a
+shape-[2] seed, :func:`tfzoo.seeds.stateless_seed`) and only stateless random ops are used, so equal
+seeds give equal corruptions, in eager mode, in a ``tf.function`` and in a reloaded SavedModel.
 
 Example:
     >>> import tensorflow as tf
     >>> x = tf.ones((2, 4))
-    >>> salt_and_pepper(x, 0.4, tf.constant([1, 2])).shape
+    >>> salt_and_pepper(x, 0.4, 1).shape
     TensorShape([2, 4])
 """
 
@@ -16,26 +16,15 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-__all__ = ["as_seed", "split_seed", "gaussian_corruption", "salt_and_pepper", "random_subset_mask"]
+from tfzoo.seeds import split_seed, stateless_seed
 
-
-def as_seed(seed) -> tf.Tensor:
-    """An int or a shape-[2] integer tensor -> a shape-[2] int32 seed for ``tf.random.stateless_*``."""
-    seed = tf.convert_to_tensor(seed)
-    if seed.shape.rank == 0:
-        seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-    return tf.cast(seed, tf.int32)
-
-
-def split_seed(seed, n: int) -> tf.Tensor:
-    """``n`` independent shape-[2] seeds derived from ``seed`` (``stateless_split``)."""
-    return tf.random.experimental.stateless_split(as_seed(seed), n)
+__all__ = ["gaussian_corruption", "salt_and_pepper", "random_subset_mask"]
 
 
 def gaussian_corruption(x, sigma, seed) -> tf.Tensor:
     """``x~ = x + eps``, ``eps ~ N(0, sigma^2 I)``: the corruption of Theorem 1 (L803-813)."""
     x = tf.convert_to_tensor(x)
-    return x + tf.cast(sigma, x.dtype) * tf.random.stateless_normal(tf.shape(x), as_seed(seed), dtype=x.dtype)
+    return x + tf.cast(sigma, x.dtype) * tf.random.stateless_normal(tf.shape(x), stateless_seed(seed), dtype=x.dtype)
 
 
 def salt_and_pepper(x, rate, seed) -> tf.Tensor:
@@ -57,6 +46,6 @@ def random_subset_mask(batch_size, dim: int, subset_size: int, seed) -> tf.Tenso
     the subset ``s`` a dependency-network GSN resamples at one step, ``H = X_{-s}`` (Sec. 5.3.7, L2040-2044)."""
     if not 1 <= subset_size <= dim:
         raise ValueError(f"subset_size must be in [1, {dim}], got {subset_size}")
-    keys = tf.random.stateless_uniform(tf.stack([batch_size, dim]), as_seed(seed))
+    keys = tf.random.stateless_uniform(tf.stack([batch_size, dim]), stateless_seed(seed))
     _, chosen = tf.math.top_k(keys, k=subset_size)
     return tf.reduce_sum(tf.one_hot(chosen, dim), axis=1)

@@ -31,14 +31,15 @@ Sampling: ``sample_chain(x0, steps, seed, scan="random")`` is the GSN chain of L
 each step, per chain); ``scan="ordered"`` resamples coordinates ``0, 1, ..., d-1, 0, ...`` in turn
 (blocks of ``subset_size``), Heckerman's pseudo-Gibbs sampler, for comparison. ``inpaint`` is the clamped
 chain (Sec. 5.3.6): observed coordinates are never resampled. All randomness is stateless
-(``tf.random.stateless_*`` with an int32 seed of shape [2]); equal seeds give equal chains.
+(``tf.random.stateless_*`` from an int ``seed``, ``int32[]`` in the SavedModel,
+:func:`tfzoo.seeds.stateless_seed`); equal seeds give equal chains.
 
 Exact finite-state counterpart: :func:`tfzoo.gsn.theory.dependency_network_chain`.
 
 Example:
     >>> import numpy as np, tfzoo
     >>> model = tfzoo.create_model("dngsn-toy")
-    >>> samples, means = model.sample_chain(np.zeros((2, 4), np.float32), 10, np.array([0, 1], np.int32))
+    >>> samples, means = model.sample_chain(np.zeros((2, 4), np.float32), 10, seed=1)
     >>> samples.shape
     TensorShape([10, 2, 4])
 """
@@ -50,10 +51,11 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfzoo.base import ZooModel
+from tfzoo.base import Arg, Endpoint, ZooModel
 from tfzoo.errors import InputError
-from tfzoo.gsn.corruption import as_seed, random_subset_mask, split_seed
-from tfzoo.gsn.models import UnsupervisedLossModel, example_visible_batch
+from tfzoo.gsn.corruption import random_subset_mask
+from tfzoo.gsn.models import UnsupervisedLossModel
+from tfzoo.seeds import fold_seed, split_seed, stateless_seed
 
 tfd = tfp.distributions
 
@@ -61,13 +63,7 @@ __all__ = ["DependencyNetworkGSN", "SCANS", "binary_states", "toy_binary_joint",
            "joint_conditionals", "exact_stationary_distribution"]
 
 SCANS = ("random", "ordered")
-_SEED_SPEC = tf.TensorSpec([2], tf.int32, name="seed")
-_STEPS_SPEC = tf.TensorSpec([], tf.int32, name="steps")
 _MIN_SCALE = 1e-3  # floor of the Normal scale, softplus(a) + 1e-3 [not in paper]
-
-
-def _fold(seed, index):
-    return tf.random.experimental.stateless_fold_in(as_seed(seed), tf.cast(index, tf.int32))
 
 
 def _check_scan(scan):
@@ -106,7 +102,7 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         if input_dim < 1:
             raise ValueError(f"input_dim must be positive, got {input_dim}")
         self.input_shape_per_example = (input_dim,)
-        self.input_range = (0.0, 1.0) if reconstruction == "bernoulli" else (-1.0, 1.0)
+        self.input_values = "binary" if reconstruction == "bernoulli" else "normal"
         self.reconstruction, self.activation = reconstruction, activation
         self.subset_size = self._resolve_subset_size(subset_size, input_dim)
         self.scan = _check_scan(scan)
@@ -126,6 +122,7 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         self.head_biases = [self.add_weight(shape=(input_dim,), initializer="zeros", name=f"c_{name}")
                             for name in head_names]
         self._setup_training_state(seed)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
 
     @staticmethod
     def _resolve_subset_size(subset_size, dim):
@@ -266,9 +263,31 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         x = self.check_input(x)
         return tf.reduce_mean(self.masked_nll(x, self.training_mask(tf.shape(x)[0], seed)))
 
-    def _batch_loss(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        return self.pseudo_likelihood_loss(x, as_seed(self.seed_generator.next()))
+    def _batch_loss(self, x):
+        return self.pseudo_likelihood_loss(x, stateless_seed(self.seed_generator.next()))
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def train_step(self, data):
+        """One step on :meth:`compute_loss` (the masked NLL of fresh random subsets).
+
+        Hand-written because Keras's default step first runs ``self(x)``, here :meth:`reconstruct`:
+        all ``d`` single-site conditionals at once, a (batch, d, hidden) computation about ``d`` times
+        the cost of the loss, whose output the loss does not use.
+        """
+        x = self._inputs(data)
+        with tf.GradientTape() as tape:
+            loss = self.compute_loss(x)
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+    def test_step(self, data):
+        """The same loss on held-out data, without the unused ``self(x)`` (see :meth:`train_step`)."""
+        self.loss_tracker.update_state(self.compute_loss(self._inputs(data), training=False))
+        return {"loss": self.loss_tracker.result()}
 
     # --------------------------------------------------------------------------- chains
     def _scan_mask(self, t, batch_size, seed, scan, free):
@@ -300,10 +319,10 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
             raise ValueError(f"thin must be a positive int, got {thin}")
         n_out = tf.convert_to_tensor(steps, tf.int32) // thin
         batch = tf.shape(x0)[0]
-        seed = as_seed(seed)
+        seed = stateless_seed(seed)
 
         def step(t, x, mean):
-            seeds = split_seed(_fold(seed, t), 2)
+            seeds = split_seed(fold_seed(seed, t), 2)
             s = self._scan_mask(t, batch, seeds[0], scan, free)
             draw, expected = self._draw(self.conditional_parameters(x, s), seeds[1])
             # P(X | H) = delta_{x_{-s} = X_{-s}} P(X_s | x_{-s})  (L2042)
@@ -325,7 +344,7 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         ``subset_size`` coordinates is resampled from ``P_theta(X_s | x_{-s})`` -- the GSN chain of
         L2040-2044, whose stationary distribution is the joint of Prop. 6. ``scan="ordered"``: coordinate
         blocks in the order ``0, 1, ..., d-1, 0, ...`` (Heckerman's pseudo-Gibbs; a full sweep is d steps
-        for ``subset_size = 1``). ``seed`` is an int32 [2] tensor; equal seeds give equal chains.
+        for ``subset_size = 1``). ``seed`` is an int; equal seeds give equal chains.
         ``thin`` (Python int) keeps every ``thin``-th state. Returns ``(samples, mean_field)``, each
         (steps // thin, batch, d); the mean field replaces the resampled coordinates by their conditional
         mean.
@@ -349,9 +368,11 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         return self._chain(x_init, steps, chain_seed, scan, 1.0 - mask, thin)
 
     # ---------------------------------------------------------------------------- export
-    def export_endpoints(self) -> dict:
-        spec = self.input_signature()
-        mask_spec = tf.TensorSpec(spec[0].shape, spec[0].dtype, name="mask")
+    def endpoints(self) -> dict:
+        """``serve``/``reconstruct`` (the single-site conditionals), ``pseudo_log_likelihood``,
+        ``conditional(x, mask)``, ``sample_chain(x, steps, seed)`` and ``inpaint(x, mask, steps, seed)``
+        (the model's default ``scan``; ``seed: int32[]``)."""
+        x, mask, steps, seed = self.data_arg(), Arg.mask(self), Arg.steps(), Arg.seed()
 
         def sample_chain(x0, steps, seed):
             return self.sample_chain(x0, steps, seed)
@@ -360,44 +381,13 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
             return self.inpaint(x, mask, steps, seed)
 
         return {
-            "serve": (self.reconstruct, spec),
-            "reconstruct": (self.reconstruct, spec),
-            "pseudo_log_likelihood": (self.pseudo_log_likelihood, spec),
-            "conditional": (self.conditional, spec + [mask_spec]),
-            "sample_chain": (sample_chain, spec + [_STEPS_SPEC, _SEED_SPEC]),
-            "inpaint": (inpaint, spec + [mask_spec, _STEPS_SPEC, _SEED_SPEC]),
+            "serve": Endpoint(self.reconstruct, x),
+            "reconstruct": Endpoint(self.reconstruct, x),
+            "pseudo_log_likelihood": Endpoint(self.pseudo_log_likelihood, x),
+            "conditional": Endpoint(self.conditional, x, mask),
+            "sample_chain": Endpoint(sample_chain, x, steps, seed),
+            "inpaint": Endpoint(inpaint, x, mask, steps, seed),
         }
-
-    def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        return example_visible_batch(self.input_shape_per_example, self.reconstruction, n, seed)
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        d = x.shape[1]
-        subset = np.zeros_like(x)
-        subset[np.arange(3), np.arange(3) % d] = 1.0
-        clamp = np.zeros_like(x)
-        clamp[:, d // 2:] = 1.0
-        s = np.array([seed, 13], np.int32)
-        return {"serve": (x,), "reconstruct": (x,), "pseudo_log_likelihood": (x,), "conditional": (x, subset),
-                "sample_chain": (x, np.int32(4), s), "inpaint": (x, clamp, np.int32(4), s)}
-
-    def plot_panel(self, ax, data) -> bool:
-        """Four random-scan chains from test images, one state per sweep of d steps (square images only)."""
-        from tfzoo.plotting import tile_images
-
-        d = self.input_shape_per_example[0]
-        side = int(round(np.sqrt(d)))
-        if side * side != d or side < 4 or self.reconstruction != "bernoulli":
-            return False
-        x0 = np.asarray(data["test"][0][:4]).reshape(4, -1).astype("float32")
-        chain = tf.function(lambda x: self.sample_chain(x, 10 * d, np.array([0, 1], np.int32), thin=d))
-        _, means = chain(tf.constant(x0))
-        frames = np.transpose(np.asarray(means), (1, 0, 2)).reshape(40, side, side)
-        ax.imshow(tile_images(frames, 10), cmap="gray")
-        ax.set_title(f"{self.scan}-scan chains, one frame per {d} steps")
-        ax.axis("off")
-        return True
 
 
 # ------------------------------------------------------------------ small binary toy joints (NumPy)

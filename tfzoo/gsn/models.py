@@ -30,9 +30,15 @@ epochs without retracing.
 
 Example:
     >>> import tfzoo
+    >>> from tfzoo import testing
     >>> model = tfzoo.create_model("dae-spiral", hidden_units=32)
-    >>> model.score(model.example_batch(4)).shape
+    >>> model.score(testing.example_batch(model, 4)).shape
     TensorShape([4, 2])
+    >>> samples, acceptance = model.mh_sample(testing.example_batch(model, 4), 10, seed=1)
+
+Every sampling method and endpoint takes ``seed``, an int (``int32[]`` in the SavedModel): equal seeds
+give equal draws (:func:`tfzoo.seeds.stateless_seed`; a shape-[2] seed is also accepted inside the
+library).
 """
 
 from __future__ import annotations
@@ -42,19 +48,13 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfzoo.base import ZooModel
-from tfzoo.gsn.corruption import as_seed, gaussian_corruption, salt_and_pepper, split_seed
+from tfzoo.base import Arg, Endpoint, ZooModel
+from tfzoo.gsn.callbacks import WALKBACK_MODES
+from tfzoo.gsn.corruption import gaussian_corruption, salt_and_pepper
 from tfzoo.gsn.mcmc import ScoreMetropolisHastings
+from tfzoo.seeds import fold_seed, split_seed, stateless_seed
 
 tfd = tfp.distributions
-
-_SEED_SPEC = tf.TensorSpec([2], tf.int32, name="seed")
-_STEPS_SPEC = tf.TensorSpec([], tf.int32, name="steps")
-WALKBACK_MODES = ("none", "geometric", "fixed")
-
-
-def _fold(seed, index):
-    return tf.random.experimental.stateless_fold_in(as_seed(seed), tf.cast(index, tf.int32))
 
 
 def _check_positive(name, value):
@@ -62,46 +62,32 @@ def _check_positive(name, value):
         raise ValueError(f"{name} must be positive, got {value}")
 
 
-def example_visible_batch(shape_per_example, reconstruction: str, n: int, seed: int) -> np.ndarray:
-    """Example inputs for a model of visible units: binary (30% ones) for a Bernoulli ``reconstruction``,
-    standard-normal for a Normal one."""
-    rng = np.random.default_rng(seed)
-    shape = (n, *shape_per_example)
-    if reconstruction == "bernoulli":
-        return (rng.uniform(size=shape) < 0.3).astype("float32")
-    return rng.standard_normal(shape).astype("float32")
-
-
 class UnsupervisedLossModel(ZooModel):
-    """A model that ``fit`` trains by minimising ``self._batch_loss(data)`` (labels, if any, ignored):
-    it owns the seed generator of its training noise and a mean-loss tracker, and provides the
-    train/test steps. Subclasses call :meth:`_setup_training_state` in ``__init__``."""
+    """A model that ``fit`` trains by minimising ``self._batch_loss(x)`` (labels, if any, ignored), a
+    criterion with its own training noise: :meth:`compute_loss` returns it, so Keras's default
+    train/test steps handle gradients, the ``loss`` metric and distribution. It owns the seed generator
+    of that noise; subclasses call :meth:`_setup_training_state` in ``__init__``."""
 
     def _setup_training_state(self, seed: int):
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
-
-    def _batch_loss(self, data):
+    def _batch_loss(self, x):
         raise NotImplementedError
 
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            loss = self._batch_loss(data)
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
-        self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
+    @staticmethod
+    def _inputs(data):
+        """The inputs of a batch ``fit`` passes (labels and sample weights dropped)."""
+        return keras.utils.unpack_x_y_sample_weight(data)[0]
 
-    def test_step(self, data):
-        self.loss_tracker.update_state(self._batch_loss(data))
-        return {"loss": self.loss_tracker.result()}
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The training criterion on the batch ``x`` with fresh noise (``y``, ``y_pred`` and
+        ``sample_weight`` are not used)."""
+        del y, y_pred, sample_weight, training
+        return self._batch_loss(x)
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         kwargs.setdefault("jit_compile", False)
-        super().compile_from_recipe(training, **kwargs)
+        super().compile_from_recipe(recipe, **kwargs)
 
 
 # ====================================================================== Paper 1: score auto-encoders
@@ -241,7 +227,7 @@ class ScoreAutoencoder(UnsupervisedLossModel):
         return (jac - tf.eye(self.input_shape_per_example[0], dtype=jac.dtype)) / self.sigma**2
 
     def corrupt(self, x, seed):
-        """The training corruption ``x + N(0, sigma^2 I)`` (stateless, ``seed`` shape [2])."""
+        """The training corruption ``x + N(0, sigma^2 I)`` (stateless in the int ``seed``)."""
         return gaussian_corruption(self.check_input(x), self.sigma, seed)
 
     # ----------------------------------------------------------------------------- losses
@@ -259,9 +245,9 @@ class ScoreAutoencoder(UnsupervisedLossModel):
             penalty = tf.reduce_sum(tf.square(slope) * tf.reduce_sum(tf.square(self.encoder_kernel), 0), -1)
         return tf.reduce_mean(error + self.sigma**2 * penalty)
 
-    def _batch_loss(self, data):
-        """The criterion on a batch with fresh corruption noise (labels, if any, are ignored)."""
-        x = self.check_input(data[0] if isinstance(data, tuple) else data)
+    def _batch_loss(self, x):
+        """The criterion on a batch with fresh corruption noise."""
+        x = self.check_input(x)
         return self.criterion_loss(x, keras.random.normal(tf.shape(x), dtype=x.dtype, seed=self.seed_generator))
 
     def fit_lbfgs(self, x, num_iterations: int = 1000, seed: int = 0, tolerance: float = 0.0) -> dict:
@@ -278,7 +264,7 @@ class ScoreAutoencoder(UnsupervisedLossModel):
         the optimum) in float64 or float32 (benchmarks/gsn.py R2).
         """
         x = self.check_input(x)
-        noise = tf.random.stateless_normal(tf.shape(x), as_seed(seed), dtype=x.dtype)
+        noise = tf.random.stateless_normal(tf.shape(x), stateless_seed(seed), dtype=x.dtype)
         variables = self.trainable_variables
         shapes = [v.shape for v in variables]
         sizes = [int(np.prod(s)) for s in shapes]
@@ -304,7 +290,8 @@ class ScoreAutoencoder(UnsupervisedLossModel):
 
     # ------------------------------------------------------------------------ sampling
     def mh_sample(self, x0, steps, seed):
-        """Score-based Metropolis-Hastings (Sec. 3.4.2) from ``x0`` (independent chains = rows).
+        """Score-based Metropolis-Hastings (Sec. 3.4.2) from ``x0`` (independent chains = rows), seeded by
+        the int ``seed``.
 
         Returns ``(samples (steps, batch, d), acceptance_rate (batch,))``.
         """
@@ -313,7 +300,7 @@ class ScoreAutoencoder(UnsupervisedLossModel):
         steps = tf.convert_to_tensor(steps, tf.int32)
 
         def body(t, x, accepted, samples):
-            x, results = kernel.one_step(x, None, seed=_fold(seed, t))
+            x, results = kernel.one_step(x, None, seed=fold_seed(seed, t))
             return t + 1, x, accepted + tf.cast(results.is_accepted, x.dtype), samples.write(t, x)
 
         samples = tf.TensorArray(x0.dtype, size=steps, element_shape=x0.shape)
@@ -322,36 +309,19 @@ class ScoreAutoencoder(UnsupervisedLossModel):
         return samples.stack(), accepted / tf.maximum(tf.cast(steps, x0.dtype), 1.0)
 
     # -------------------------------------------------------------------------- export
-    def export_endpoints(self) -> dict:
-        spec = self.input_signature()
+    def endpoints(self) -> dict:
+        """``serve``/``reconstruct`` (r(x)), ``score``, ``hessian_log_prob``, ``corrupt(x, seed)`` and
+        ``mh_sample(x, steps, seed)`` (``seed: int32[]``)."""
+        x, seed = self.data_arg(), Arg.seed()
         return {
-            "serve": (self.reconstruct, spec),
-            "reconstruct": (self.reconstruct, spec),
-            "score": (self.score, spec),
-            "hessian_log_prob": (self.hessian_log_prob, spec),
-            "corrupt": (self.corrupt, spec + [_SEED_SPEC]),
-            "mh_sample": (self.mh_sample, spec + [_STEPS_SPEC, _SEED_SPEC]),
+            "serve": Endpoint(self.reconstruct, x),
+            "reconstruct": Endpoint(self.reconstruct, x),
+            "score": Endpoint(self.score, x),
+            "hessian_log_prob": Endpoint(self.hessian_log_prob, x),
+            "corrupt": Endpoint(self.corrupt, x, seed),
+            "mh_sample": Endpoint(self.mh_sample, x, Arg.steps(), seed),
         }
 
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        s = np.array([seed, 7], np.int32)
-        return {"serve": (x,), "reconstruct": (x,), "score": (x,), "hessian_log_prob": (x,),
-                "corrupt": (x, s), "mh_sample": (x, np.int32(5), s)}
-
-    def plot_panel(self, ax, data) -> bool:
-        """The vector field ``r(x) - x`` over the data (2-D inputs, Fig. 3.5)."""
-        if self.input_shape_per_example != (2,):
-            return False
-        x = np.asarray(data["train"][0][:2000])
-        lo, hi = x.min(0) - 0.1, x.max(0) + 0.1
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 25), np.linspace(lo[1], hi[1], 25))
-        grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
-        field = np.asarray(self.reconstruct(grid)) - grid
-        ax.scatter(x[:, 0], x[:, 1], s=1, c="violet")
-        ax.quiver(grid[:, 0], grid[:, 1], field[:, 0], field[:, 1], angles="xy")
-        ax.set_title(f"{self.preset_name or 'DAE'}: r(x) - x")
-        return True
 
 # ============================================================== Paper 2: walkback-trained chains
 class _WalkbackChain(ZooModel):
@@ -427,7 +397,7 @@ class _WalkbackChain(ZooModel):
         """Per-example walkback lengths k under the current schedule: 1 ("none"), ``walkback_fixed_steps``
         ("fixed"), or ``1 + Geometric`` with continuation probability p (L1651: P(k) = p^{k-1}(1 - p)),
         truncated at ``max_walkback_steps`` (the unrolled length)."""
-        failures = tfd.Geometric(probs=1.0 - self.walkback_p_continue).sample(batch_size, seed=as_seed(seed))
+        failures = tfd.Geometric(probs=1.0 - self.walkback_p_continue).sample(batch_size, seed=stateless_seed(seed))
         geometric = 1 + tf.cast(failures, tf.int32)
         fixed = tf.fill([batch_size], self.walkback_fixed_steps)
         k = tf.where(tf.equal(self.walkback_mode, 1), geometric,
@@ -435,7 +405,7 @@ class _WalkbackChain(ZooModel):
         return tf.minimum(k, self.max_walkback_steps)
 
     def _sample_visible(self, dist, seed):
-        sample = dist.sample(seed=as_seed(seed))
+        sample = dist.sample(seed=stateless_seed(seed))
         if self.reconstruction == "normal" and self.backprop_through_chain:
             return sample  # reparameterised: gradients flow through the chain (L1659-1663)
         return tf.stop_gradient(sample)
@@ -446,7 +416,7 @@ class _WalkbackChain(ZooModel):
         hidden = self.initial_hidden(x0)
         x, losses = x0, []
         for step in range(self.max_walkback_steps):
-            step_seeds = split_seed(_fold(seed, step), 2)
+            step_seeds = split_seed(fold_seed(seed, step), 2)
             hidden, a = self.transition(x, hidden, step_seeds[0], step, stochastic=True)
             dist = self.reconstruction_distribution(a, step)
             losses.append(-dist.log_prob(x0))
@@ -455,7 +425,7 @@ class _WalkbackChain(ZooModel):
 
     def _batch_loss(self, data):
         """The walkback loss of a batch under the current schedule, and the realised lengths."""
-        x0 = self.check_input(data[0] if isinstance(data, tuple) else data)
+        x0 = self.check_input(keras.utils.unpack_x_y_sample_weight(data)[0])
         seeds = split_seed(self.seed_generator.next(), 2)
         lengths = self.walkback_lengths(tf.shape(x0)[0], seeds[0])
         mask = tf.cast(tf.range(self.max_walkback_steps)[:, None] < lengths[None, :], x0.dtype)
@@ -467,6 +437,13 @@ class _WalkbackChain(ZooModel):
         return {"loss": self.loss_tracker.result(), "walkback_length": self.length_tracker.result()}
 
     def train_step(self, data):
+        """One step on the walkback loss; counts the realised chain lengths.
+
+        Hand-written because each step must add its per-example walkback lengths ``k`` to
+        ``walkback_length_counts`` (read by :class:`tfzoo.gsn.callbacks.Walkback`) and log their mean
+        (``walkback_length``): the lengths are drawn with the loss and are not a Keras loss or
+        metric input; the default step would also run an unused reconstruction ``self(x)``.
+        """
         with tf.GradientTape() as tape:
             loss, lengths = self._batch_loss(data)
         self.optimizer.apply_gradients(zip(tape.gradient(loss, self.trainable_variables), self.trainable_variables))
@@ -478,16 +455,15 @@ class _WalkbackChain(ZooModel):
         """The same loss on held-out data; the realised-length counts log training only."""
         return self._track(*self._batch_loss(data))
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         kwargs.setdefault("jit_compile", False)
-        super().compile_from_recipe(training, **kwargs)
+        super().compile_from_recipe(recipe, **kwargs)
 
-    def training_callbacks(self) -> list:
-        from tfzoo.gsn.callbacks import Walkback
-
-        return [Walkback(mode=WALKBACK_MODES[int(self.walkback_mode.numpy())],
-                         steps=int(self.walkback_fixed_steps.numpy()),
-                         p_continue=float(self.walkback_p_continue.numpy()))]
+    def walkback_schedule(self) -> dict:
+        """The current schedule as :class:`tfzoo.gsn.callbacks.Walkback` arguments."""
+        return dict(mode=WALKBACK_MODES[int(self.walkback_mode.numpy())],
+                    steps=int(self.walkback_fixed_steps.numpy()),
+                    p_continue=float(self.walkback_p_continue.numpy()))
 
     # ------------------------------------------------------------------------- chains
     def mean_field(self, a, step=0):
@@ -513,7 +489,7 @@ class _WalkbackChain(ZooModel):
         steps = tf.convert_to_tensor(steps, tf.int32)
 
         def body(t, x, hidden, samples, means):
-            step_seeds = split_seed(_fold(seed, t), 2)
+            step_seeds = split_seed(fold_seed(seed, t), 2)
             hidden, a = self.transition(x, hidden, step_seeds[0], 0, stochastic=True)
             dist = self.reconstruction_distribution(a, 0)  # sampling with alpha_1 (L1721-1724)
             x_new, mean = dist.sample(seed=step_seeds[1]), dist.mean()
@@ -548,44 +524,22 @@ class _WalkbackChain(ZooModel):
     def random_visible(self, shape, seed):
         """Random initial pixels: Bernoulli(1/2) for binary outputs, N(0, 1) for Normal outputs."""
         if self.reconstruction == "bernoulli":
-            return tf.cast(tf.random.stateless_uniform(shape, as_seed(seed)) < 0.5, tf.float32)
-        return tf.random.stateless_normal(shape, as_seed(seed))
+            return tf.cast(tf.random.stateless_uniform(shape, stateless_seed(seed)) < 0.5, tf.float32)
+        return tf.random.stateless_normal(shape, stateless_seed(seed))
 
     # -------------------------------------------------------------------------- export
-    def export_endpoints(self) -> dict:
-        spec = self.input_signature()
-        mask_spec = tf.TensorSpec(spec[0].shape, spec[0].dtype, name="mask")
+    def endpoints(self) -> dict:
+        """``serve``/``reconstruct``, ``corrupt(x, seed)``, ``sample_chain(x, steps, seed)`` and
+        ``inpaint(x, mask, steps, seed)`` (``seed: int32[]``)."""
+        x, steps, seed = self.data_arg(), Arg.steps(), Arg.seed()
         return {
-            "serve": (self.reconstruct, spec),
-            "reconstruct": (self.reconstruct, spec),
-            "corrupt": (self.corrupt, spec + [_SEED_SPEC]),
-            "sample_chain": (self.sample_chain, spec + [_STEPS_SPEC, _SEED_SPEC]),
-            "inpaint": (self.inpaint, spec + [mask_spec, _STEPS_SPEC, _SEED_SPEC]),
+            "serve": Endpoint(self.reconstruct, x),
+            "reconstruct": Endpoint(self.reconstruct, x),
+            "corrupt": Endpoint(self.corrupt, x, seed),
+            "sample_chain": Endpoint(self.sample_chain, x, steps, seed),
+            "inpaint": Endpoint(self.inpaint, x, Arg.mask(self), steps, seed),
         }
 
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        mask = np.zeros_like(x)
-        mask[:, x.shape[1] // 2:] = 1.0
-        s = np.array([seed, 11], np.int32)
-        return {"serve": (x,), "reconstruct": (x,), "corrupt": (x, s), "sample_chain": (x, np.int32(4), s),
-                "inpaint": (x, mask, np.int32(4), s)}
-
-    def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        return example_visible_batch(self.input_shape_per_example, self.reconstruction, n, seed)
-
-    def plot_panel(self, ax, data) -> bool:
-        """Consecutive chain samples (mean field) from four test images, one row each (Figs 5.4, 5.6)."""
-        from tfzoo.plotting import tile_images
-
-        x0 = np.asarray(data["test"][0][:4]).reshape(4, -1).astype("float32")
-        _, means = self.sample_chain(x0, 10, np.array([0, 1], np.int32))
-        side = int(round(np.sqrt(x0.shape[1])))
-        frames = np.transpose(np.asarray(means)[:, :4], (1, 0, 2)).reshape(40, side, side)
-        ax.imshow(tile_images(frames, 10), cmap="gray")
-        ax.set_title("chain samples, one row per start")
-        ax.axis("off")
-        return True
 
 @keras.saving.register_keras_serializable(package="tfzoo")
 class GenerativeDAE(_WalkbackChain):
@@ -617,7 +571,7 @@ class GenerativeDAE(_WalkbackChain):
         if corruption not in ("salt_and_pepper", "gaussian"):
             raise ValueError(f"corruption must be 'salt_and_pepper' or 'gaussian', got {corruption!r}")
         self.input_shape_per_example = (int(input_dim),)
-        self.input_range = (0.0, 1.0) if reconstruction == "bernoulli" else (-1.0, 1.0)
+        self.input_values = "binary" if reconstruction == "bernoulli" else "normal"
         self.reconstruction = reconstruction
         self.corruption, self.corruption_level = corruption, float(corruption_level)
         init = keras.initializers.GlorotUniform
@@ -676,7 +630,7 @@ class GSN(_WalkbackChain):
         walkback_steps = 2 * depth if walkback_steps is None else walkback_steps
         max_walkback_steps = walkback_steps if max_walkback_steps is None else max_walkback_steps
         self.input_shape_per_example = (layer_sizes[0],)
-        self.input_range = (0.0, 1.0)
+        self.input_values = "binary"
         self.layer_sizes, self.depth = layer_sizes, depth
         self.hidden_noise_std = float(hidden_noise_std)
         self.noiseless_first_hidden = bool(noiseless_first_hidden)

@@ -8,10 +8,13 @@ mode, fixed length, continuation probability: 3 scalars) and the per-length coun
 (``max_walkback_steps`` integers); the learned ``alpha_k`` add ``max_walkback_steps`` weights.
 """
 
+from tfzoo.recipe import CallbackSpec, Recipe, Schedule
 from tfzoo.registry import Preset, Reported, register
 
 _MODELS = "tfzoo.gsn.models"
 _PAPER = "003_a93095073811cc34.txt"
+# Sets the walkback schedule of the model's config at each epoch and logs the realised chain lengths.
+_WALKBACK = CallbackSpec("tfzoo.gsn.callbacks:Walkback")
 
 register(Preset(
     name="dae-spiral",
@@ -20,11 +23,11 @@ register(Preset(
                 tied_weights=False, criterion="dae", sigma=0.01,
                 init="data_scaled", init_center=0.0, init_scale=0.22),
     task="spiral",
-    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=1000, epochs=50,
-                  note="the thesis trains by full-batch BFGS for 1000 iterations on a fixed corrupted set "
-                       "(L960): ScoreAutoencoder.fit_lbfgs; the Adam recipe for fit is [not in paper]; the data-scaled start "
-                       "(init, init_center = 0, init_scale = 0.22, about the spiral's coordinate std) is [not in paper]: "
-                       "from Glorot weights every unit is linear on the data and L-BFGS stays at the identity map's loss"),
+    recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=1000, epochs=50,
+                  notes="the thesis trains by full-batch BFGS for 1000 iterations on a fixed corrupted set "
+                        "(L960): ScoreAutoencoder.fit_lbfgs; the Adam recipe for fit is [not in paper]; the data-scaled start "
+                        "(init, init_center = 0, init_scale = 0.22, about the spiral's coordinate std) is [not in paper]: "
+                        "from Glorot weights every unit is linear on the data and L-BFGS stays at the identity map's loss"),
     citation=f"{_PAPER}:947-976",
     description="DAE on the 2-D spiral: 1000 tanh units, untied linear decoder, sigma = 0.01 (Fig. 3.5).",
     expected_params=5002,
@@ -36,9 +39,9 @@ register(Preset(
     config=dict(input_dim=1, hidden_units=256, activation="tanh", output_activation="linear", criterion="dae",
                 sigma=0.06),
     task="gmm1d",
-    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
-                  note="the thesis fits a non-parametric r on a grid (tfzoo.gsn.theory.dae_grid_solution / "
-                       "rcae_grid_solution); this parametric DAE, its size and optimiser are [not in paper]"),
+    recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
+                  notes="the thesis fits a non-parametric r on a grid (tfzoo.gsn.theory.dae_grid_solution / "
+                        "rcae_grid_solution); this parametric DAE, its size and optimiser are [not in paper]"),
     citation=f"{_PAPER}:926-945",
     description="DAE on a 1-D Gaussian mixture (Sec. 3.3.3) with sigma = 0.06, the smallest sigma of Fig. 3.4.",
     expected_params=769,
@@ -51,10 +54,10 @@ register(Preset(
                 sigma=0.1, mh_proposal_scale=0.1, mh_points=10,
                 init="data_scaled", init_center=0.0, init_scale=0.6),
     task="curve10d",
-    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
-                  note="architecture and optimiser [not in paper] (the spiral's is reused); "
-                       "sigma_train = sigma_MH = 0.1 (L1070-1073); mh_points n [not in paper]; the data-scaled start "
-                       "(init_scale = 0.6 for data in [-1.5, 1.5], L1066) is [not in paper]"),
+    recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=500, epochs=100,
+                  notes="architecture and optimiser [not in paper] (the spiral's is reused); "
+                        "sigma_train = sigma_MH = 0.1 (L1070-1073); mh_points n [not in paper]; the data-scaled start "
+                        "(init_scale = 0.6 for data in [-1.5, 1.5], L1066) is [not in paper]"),
     citation=f"{_PAPER}:1064-1079",
     description="DAE on a 1-D manifold in R^10, sampled by score-based Metropolis-Hastings (Fig. 3.6).",
     expected_params=21010,
@@ -62,10 +65,10 @@ register(Preset(
 
 _GDAE = dict(input_dim=784, hidden_units=2000, reconstruction="bernoulli", corruption="salt_and_pepper",
              corruption_level=0.5)
-_GDAE_TRAINING = dict(optimizer="sgd", learning_rate=0.1, batch_size=100, epochs=200,
-                      optimizer_args=dict(momentum=0.5),
-                      note="200 epochs (L2091); learning rate, momentum and batch size were 'selected on the "
-                           "training objective' and are not given [not in paper]")
+_GDAE_RECIPE = Recipe(optimizer="sgd", learning_rate=0.1, batch_size=100, epochs=200,
+                      optimizer_args=dict(momentum=0.5), callbacks=(_WALKBACK,),
+                      notes="200 epochs (L2091); learning rate, momentum and batch size were 'selected on the "
+                            "training objective' and are not given [not in paper]")
 _GDAE_REPORTED = dict(
     rbm_ais=Reported(-64.1, "nats", f"{_PAPER}:2099", "RBM, AIS estimate (Cho et al. 2013)"),
     rbm_mixture=Reported(-233.0, "nats", f"{_PAPER}:2099", "RBM, same estimator, 100 Gibbs steps between samples"),
@@ -76,7 +79,7 @@ register(Preset(
     model=f"{_MODELS}:GenerativeDAE",
     config=dict(**_GDAE, walkback="none", walkback_steps=1, max_walkback_steps=1),
     task="mnist-binarized",
-    training=_GDAE_TRAINING,
+    recipe=_GDAE_RECIPE,
     reported=dict(test_log_likelihood=Reported(-142.0, "nats", f"{_PAPER}:2099-2101",
                                                "reconstruction-mixture estimator, 10,000 consecutive chain states"),
                   **_GDAE_REPORTED),
@@ -92,7 +95,7 @@ register(Preset(
     model=f"{_MODELS}:GenerativeDAE",
     config=dict(**_GDAE, walkback="fixed", walkback_steps=5, max_walkback_steps=5),
     task="mnist-binarized",
-    training=_GDAE_TRAINING,
+    recipe=_GDAE_RECIPE,
     reported=dict(test_log_likelihood=Reported(-116.0, "nats", f"{_PAPER}:2099-2101",
                                                "reconstruction-mixture estimator, 10,000 consecutive chain states"),
                   **_GDAE_REPORTED),
@@ -105,12 +108,13 @@ register(Preset(
 
 _GSN = dict(layer_sizes=(784, 1000, 1000), hidden_noise_std=2.0, noiseless_first_hidden=True,
             input_corruption_level=0.4, walkback="fixed", walkback_steps=4)
-_GSN_TRAINING = dict(optimizer="sgd", learning_rate=0.25 / 784, batch_size=1, epochs=600,
-                     optimizer_args=dict(momentum=0.5), lr_decay_per_epoch=0.99,
-                     note="minibatch 1, lr 0.25, momentum 0.5, x0.99 per epoch, 100-600 epochs (L2128); "
-                          "lr 0.25 read as applying to the per-pixel mean cross-entropy [inferred], hence "
-                          "0.25/784 for tfzoo's per-example NLL (summed over pixels); the authors' code uses "
-                          "batch 100 [external]")
+_GSN_RECIPE = Recipe(optimizer="sgd", learning_rate=0.25 / 784, batch_size=1, epochs=600,
+                     optimizer_args=dict(momentum=0.5), schedule=Schedule("exponential", decay=0.99),
+                     callbacks=(_WALKBACK,),
+                     notes="minibatch 1, lr 0.25, momentum 0.5, x0.99 per epoch, 100-600 epochs (L2128); "
+                           "lr 0.25 read as applying to the per-pixel mean cross-entropy [inferred], hence "
+                           "0.25/784 for tfzoo's per-example NLL (summed over pixels); the authors' code uses "
+                           "batch 100 [external]")
 _GSN_PARAMS = 784 * 1000 + 1000 * 1000 + 784 + 1000 + 1000
 
 register(Preset(
@@ -118,7 +122,7 @@ register(Preset(
     model=f"{_MODELS}:GSN",
     config=_GSN,
     task="mnist-binarized",
-    training=_GSN_TRAINING,
+    recipe=_GSN_RECIPE,
     reported=dict(
         parzen_log_likelihood=Reported(214.0, "nats", f"{_PAPER}:2130-2158", "GSN-2, standard error 1.1, "
                                        "Gaussian Parzen on 10,000 consecutive mean-field samples"),
@@ -138,7 +142,7 @@ register(Preset(
     model=f"{_MODELS}:GSN",
     config=dict(_GSN, learn_scaling=True),
     task="mnist-binarized",
-    training=_GSN_TRAINING,
+    recipe=_GSN_RECIPE,
     reported=dict(parzen_log_likelihood=Reported(237.44, "nats", f"{_PAPER}:2171",
                                                  "best GSN with learned scaling factors, sampled with alpha_1; "
                                                  "Parzen sigma on validation, 10,000 consecutive samples")),
@@ -159,10 +163,10 @@ register(Preset(
     config=dict(input_dim=784, hidden_units=(500, 500), activation="tanh", reconstruction="bernoulli",
                 subset_size=1, scan="random"),
     task="mnist-binarized",
-    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=20,
-                  note="no dependency-network experiment in the thesis: the masked MLP 1568-500-500-784 "
-                       "(input (x(1-m), m)), |s| = 1 (pseudo-likelihood, 'possibly constrained to be of size 1', "
-                       "L2042) and the Adam recipe are [not in paper]"),
+    recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=20,
+                  notes="no dependency-network experiment in the thesis: the masked MLP 1568-500-500-784 "
+                        "(input (x(1-m), m)), |s| = 1 (pseudo-likelihood, 'possibly constrained to be of size 1', "
+                        "L2042) and the Adam recipe are [not in paper]"),
     citation=f"{_PAPER}:2040-2054",
     description="Dependency-network GSN on binarized MNIST: one masked MLP gives every conditional "
                 "P(x_s given x_-s); random-scan chain.",
@@ -176,11 +180,12 @@ register(Preset(
     model=_DNGSN,
     config=dict(input_dim=4, hidden_units=(32, 32), activation="tanh", reconstruction="bernoulli",
                 subset_size=1, scan="random"),
-    task=None,
-    training=dict(optimizer="adam", learning_rate=1e-2, batch_size=200, epochs=10,
-                  note="[not in paper]: data from tfzoo.gsn.dependency_network.toy_binary_joint (4 binary "
-                       "variables, exact joint known) so Prop. 6 can be checked against the exact chain "
-                       "(theory.dependency_network_chain); tests add cosine decay of the learning rate"),
+    task="binary-toy4",
+    recipe=Recipe(optimizer="adam", learning_rate=1e-2, batch_size=200, epochs=10,
+                  notes="[not in paper]: the task binary-toy4, samples of "
+                        "tfzoo.gsn.dependency_network.toy_binary_joint (4 binary variables, exact joint "
+                        "known) so Prop. 6 can be checked against the exact chain "
+                        "(theory.dependency_network_chain); tests add cosine decay of the learning rate"),
     citation=f"{_PAPER}:2040-2054",
     description="Dependency-network GSN on 4 binary variables (toy Ising joint), for Prop. 6 checks.",
     expected_params=8 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4,

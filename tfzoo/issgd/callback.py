@@ -39,9 +39,10 @@ The traces are for one draw; a minibatch of M draws has ``Tr Σ / M``.
 Example::
 
     import keras, tfzoo
+    from tfzoo import testing
     from tfzoo.issgd import StaleImportanceWeights
     model = tfzoo.create_model("issgd-mnist-small")
-    x, y = model.example_fit_data(1000)
+    x, y = testing.example_fit_data(model, 1000)
     issgd = StaleImportanceWeights(x, y, batch_size=32, smoothing=1.0, publish_every=5,
                                    refresh_every=1, refresh_size=100)
     model.fit(issgd.dataset(), steps_per_epoch=50, epochs=2, callbacks=[issgd])
@@ -184,6 +185,25 @@ class StaleImportanceWeights(keras.callbacks.Callback):
         self._kept_count = tf.Variable(float(self.size), trainable=False, name="issgd_kept_count")
         self._snapshot = None
         self._monitor = np.random.default_rng(self.seed).permutation(self.size)[: self.monitor_size]
+
+    @classmethod
+    def from_recipe(cls, context, *, simulated_workers: int | None = None, **kwargs):
+        """The recipe's form: ISSGD over the run's training split, batch size and seed.
+
+        ``simulated_workers`` describes the paper's setting (3 workers, Sec. 7.5) that the simulated
+        refreshes stand for; with ``tfzoo train --workers N`` (or a ``TF_CONFIG`` cluster) real
+        worker processes compute the weights instead (``context.workers``).
+        """
+        if simulated_workers is not None and (not isinstance(simulated_workers, int) or simulated_workers < 1):
+            raise ValueError(f"simulated_workers must be a positive integer, got {simulated_workers!r}")
+        callback = cls(context.x_train, context.y_train, batch_size=context.batch_size, seed=context.seed,
+                       workers=context.workers, **kwargs)
+        callback.simulated_workers = simulated_workers
+        return callback
+
+    def training_dataset(self) -> tf.data.Dataset:
+        """What :func:`tfzoo.train` fits on: the importance-sampled stream of :meth:`dataset`."""
+        return self.dataset()
 
     # ------------------------------------------------------------------ sampling
     def dataset(self) -> tf.data.Dataset:

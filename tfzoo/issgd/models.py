@@ -9,8 +9,9 @@ of every example by Proposition 3 (lines 2495–2511), which is what a norm-work
 
 Example:
     >>> import tfzoo
+    >>> from tfzoo import testing
     >>> model = tfzoo.create_model("issgd-mnist-small")                 # doctest: +SKIP
-    >>> x, y = model.example_fit_data(4)                                 # doctest: +SKIP
+    >>> x, y = testing.example_fit_data(model, 4)                       # doctest: +SKIP
     >>> model.per_example_grad_norms(x, y).shape                         # doctest: +SKIP
     TensorShape([4])
 """
@@ -18,9 +19,9 @@ Example:
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from tfzoo.base import Arg, Endpoint
 from tfzoo.classifiers.models import MLPClassifier
 from tfzoo.errors import InputError
 from tfzoo.issgd import norms
@@ -46,13 +47,7 @@ class ISSGDClassifier(MLPClassifier):
             raise InputError(f"{type(self).__name__}: labels y must have shape (None,), got {tuple(y.shape)}")
         return norms.dense_grad_norms(self, x, y, self._cross_entropy.call)
 
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x, y = self.example_fit_data(3, seed)
-        return {"serve": (x,), "per_example_grad_norms": (x, y.astype(np.int64))}
-
-    def export_endpoints(self) -> dict:
-        endpoints = super().export_endpoints()
-        endpoints["per_example_grad_norms"] = (
-            self.per_example_grad_norms,
-            [*self.input_signature(), tf.TensorSpec((None,), tf.int64, name="y")])
+    def endpoints(self) -> dict:
+        endpoints = super().endpoints()
+        endpoints["per_example_grad_norms"] = Endpoint(self.per_example_grad_norms, self.data_arg(), Arg.labels())
         return endpoints

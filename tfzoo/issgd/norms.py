@@ -21,9 +21,10 @@ per-example losses, vectorised with ``pfor``); it is exact for any model and ser
 
 Example:
     >>> import numpy as np, tfzoo
+    >>> from tfzoo import testing
     >>> from tfzoo.issgd import norms
     >>> model = tfzoo.create_model("issgd-mnist-small")                                # doctest: +SKIP
-    >>> x, y = model.example_fit_data(4)                                            # doctest: +SKIP
+    >>> x, y = testing.example_fit_data(model, 4)                                   # doctest: +SKIP
     >>> loss = norms.per_example_loss(model)                                         # doctest: +SKIP
     >>> np.allclose(norms.dense_grad_norms(model, x, y, loss),
     ...             norms.vectorized_grad_norms(model, x, y, loss), rtol=1e-5)      # doctest: +SKIP

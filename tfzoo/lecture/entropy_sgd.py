@@ -38,6 +38,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfzoo.seeds import stateless_seed
+
 
 @keras.saving.register_keras_serializable(package="tfzoo")
 class EntropySGD(keras.optimizers.Optimizer):
@@ -87,8 +89,8 @@ class EntropySGD(keras.optimizers.Optimizer):
         mu = tf.where(first, variable, mean)
         gamma = tf.cast(self.scope(), dtype)
         eta_prime = tf.cast(self.sgld_learning_rate, dtype)
-        noise = tf.random.stateless_normal(tf.shape(variable), [self.seed + index, tf.cast(self.iterations, tf.int32)],
-                                           dtype=dtype)
+        noise = tf.random.stateless_normal(
+            tf.shape(variable), stateless_seed(self.seed + index, tf.cast(self.iterations, tf.int32)), dtype=dtype)
         x_prime = (variable - eta_prime * (tf.cast(gradient, dtype) - gamma * (x - variable))
                    + tf.sqrt(eta_prime) * self.thermal_noise * noise)
         mu = (1.0 - self.averaging) * mu + self.averaging * x_prime

@@ -19,10 +19,12 @@ algorithm. Losses are computed from the discriminator's logit ``l`` in stable fo
 ``log D = -softplus(-l)`` and ``log(1 - D) = -softplus(l)``.
 
 Example:
+    >>> from tfzoo.recipe import Recipe
     >>> gan = GAN(data_shape=(2,), latent_dim=2, generator_units=(16,), discriminator_units=(16,), k=2)
     >>> gan.build_from_preset()
-    >>> gan.compile_from_recipe({"optimizer": "sgd", "learning_rate": 0.01})
-    >>> _ = gan.fit(gan.example_batch(64), batch_size=16, epochs=1, verbose=0)
+    >>> gan.compile_from_recipe(Recipe(optimizer="sgd", learning_rate=0.01))
+    >>> from tfzoo import testing
+    >>> _ = gan.fit(testing.example_batch(gan, 64), batch_size=16, epochs=1, verbose=0)
     >>> int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)
     (4, 2)
 """
@@ -32,10 +34,11 @@ from __future__ import annotations
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tfzoo.base import ZooModel, make_optimizer
+from tfzoo.base import Arg, Endpoint, ZooModel, make_optimizer
+from tfzoo.recipe import Recipe
+from tfzoo.seeds import stateless_seed
 
 GENERATOR_LOSSES = ("minimax", "non_saturating")
 NOISE_PRIORS = ("uniform", "normal")
@@ -103,8 +106,11 @@ class GAN(ZooModel):
 
     # ----------------------------------------------------------------- parts
     def sample_noise(self, n, seed):
-        """``n`` draws of the prior ``p_z``; ``seed`` is a SeedGenerator or a stateless ``[2]`` int tensor."""
+        """``n`` draws of the prior ``p_z``; ``seed`` is a SeedGenerator (training) or a stateless seed
+        (an int, or a shape-[2] seed: :func:`tfzoo.seeds.stateless_seed`)."""
         stateless = not isinstance(seed, keras.random.SeedGenerator)
+        if stateless:
+            seed = stateless_seed(seed)
         shape = [n, self.latent_dim]
         if self.noise == "uniform":
             if stateless:
@@ -145,10 +151,11 @@ class GAN(ZooModel):
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         """The recipe's optimiser for both players; L482: "We used momentum in our experiments"."""
+        recipe = recipe if recipe is not None else Recipe()
         kwargs.setdefault("jit_compile", False)
-        self.compile(d_optimizer=make_optimizer(training), g_optimizer=make_optimizer(training), **kwargs)
+        self.compile(d_optimizer=make_optimizer(recipe), g_optimizer=make_optimizer(recipe), **kwargs)
 
     def discriminator_step(self, real):
         """One ascent step of L469–471 on ``real`` and as many fresh generator samples; returns D's loss."""
@@ -173,7 +180,12 @@ class GAN(ZooModel):
         return [self.d_loss_tracker, self.g_loss_tracker]
 
     def train_step(self, data):
-        """One discriminator step; after every ``k``-th one, also one generator step (L462–478)."""
+        """One discriminator step; after every ``k``-th one, also one generator step (L462–478).
+
+        Hand-written because the method needs it: two players with their own losses, variables and
+        optimisers (``d_optimizer``, ``g_optimizer``), the generator updated on fresh noise only every
+        ``k``-th step; Keras's default step applies one loss's gradient with one optimiser.
+        """
         real = self.check_input(data[0] if isinstance(data, tuple) else data)
         self.d_loss_tracker.update_state(self.discriminator_step(real))
 
@@ -195,44 +207,19 @@ class GAN(ZooModel):
     # ---------------------------------------------------------------- export
     def sample(self, n, seed):
         """``n`` generator samples from stateless noise seeded by the integer ``seed``."""
-        seed_pair = tf.stack([tf.cast(seed, tf.int32), tf.constant(0, tf.int32)])
-        return self.generate(self.sample_noise(n, seed_pair))
+        return self.generate(self.sample_noise(n, stateless_seed(seed, 0)))
 
-    def export_endpoints(self) -> dict:
-        signature = self.input_signature()
+    def endpoints(self) -> dict:
+        """``serve``/``discriminate`` (x ↦ D(x)), ``generate`` (z ↦ G(z)) and ``sample(n, seed)``."""
+        x = self.data_arg()
+        z_shape = (None, self.latent_dim)
+        z = Arg.uniform(z_shape, (-1.0, 1.0), "z") if self.noise == "uniform" else Arg.normal(z_shape, "z")
         return {
-            "serve": (lambda x: self(x, training=False), signature),
-            "discriminate": (lambda x: self(x, training=False), signature),
-            "generate": (lambda z: self.generate(z), [tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")]),
-            "sample": (lambda n, seed: self.sample(n, seed),
-                       [tf.TensorSpec((), tf.int32, name="n"), tf.TensorSpec((), tf.int32, name="seed")]),
+            "serve": Endpoint(lambda x: self(x, training=False), x),
+            "discriminate": Endpoint(lambda x: self(x, training=False), x),
+            "generate": Endpoint(lambda z: self.generate(z), z),
+            "sample": Endpoint(lambda n, seed: self.sample(n, seed), Arg.count(), Arg.seed()),
         }
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        z = np.random.default_rng(seed).uniform(-1, 1, (3, self.latent_dim)).astype("float32")
-        return {"serve": (x,), "discriminate": (x,), "generate": (z,), "sample": (np.int32(4), np.int32(seed))}
-
-    def plot_panel(self, ax, data) -> bool:
-        """Generator samples: a digit grid, or a scatter over the data."""
-        plot_samples(ax, self, data["test"][0])
-        return True
-
-
-def plot_samples(ax, gan: GAN, real=None, n: int = 64, seed: int = 0):
-    """Draws ``gan.sample(n, seed)`` on ``ax``: an 8-wide image grid, or a 2-D scatter over ``real``."""
-    samples = np.asarray(gan.sample(n, seed))
-    if samples.ndim == 4:
-        side = int(math.sqrt(n))
-        rows = [np.concatenate(list(samples[r * side:(r + 1) * side, ..., 0]), 1) for r in range(side)]
-        ax.imshow(np.concatenate(rows, 0), cmap="gray")
-        ax.axis("off")
-    else:
-        if real is not None:
-            ax.scatter(real[:1000, 0], real[:1000, 1], s=3, alpha=0.3, label="data")
-        ax.scatter(samples[:, 0], samples[:, 1], s=6, c="r", label="G(z)")
-        ax.legend(fontsize=8)
-    ax.set_title(f"generator samples ({gan.preset_name or 'GAN'})")
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -252,6 +239,8 @@ class SampleGrid(keras.callbacks.Callback):
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
+        from tfzoo.lecture.plotting import plot_samples
 
         os.makedirs(self.directory, exist_ok=True)
         fig, ax = plt.subplots(figsize=(4, 4))

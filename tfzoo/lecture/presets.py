@@ -2,6 +2,7 @@
 hyper-parameters; values it does not give are marked "[not in paper]", values from the papers it
 cites are marked "[external: ...]"."""
 
+from tfzoo.recipe import Recipe
 from tfzoo.registry import Preset, Reported, register
 
 _L = "002_e592b05206285d1e.txt"
@@ -11,10 +12,10 @@ register(Preset(
     model="tfzoo.lecture.stochastic_depth:StochasticDepthResNet",
     config=dict(blocks_per_stage=3, filters=(16, 32, 64), final_survival_probability=0.5),
     task="mnist",
-    training=dict(optimizer="sgd", learning_rate=0.1, optimizer_args=dict(momentum=0.9), batch_size=128,
-                  epochs=10, note="SGD 0.1, momentum 0.9, batch 128 [external: Huang et al. 2016 sec. 4]; "
-                                  "ResNet-20 size and 10 MNIST epochs [not in paper]. Constant-depth "
-                                  "baseline: override final_survival_probability=1.0"),
+    recipe=Recipe(optimizer="sgd", learning_rate=0.1, optimizer_args=dict(momentum=0.9), batch_size=128,
+                  epochs=10, notes="SGD 0.1, momentum 0.9, batch 128 [external: Huang et al. 2016 sec. 4]; "
+                                   "ResNet-20 size and 10 MNIST epochs [not in paper]. Constant-depth "
+                                   "baseline: override final_survival_probability=1.0"),
     reported=dict(
         final_survival_probability=Reported(0.5, "probability", "external: Huang et al. 2016 eq. 4",
                                             "the lecture only cites the paper (L33)"),
@@ -28,17 +29,18 @@ register(Preset(
     test_params=5054,
 ))
 
-_GAN_TRAINING = dict(optimizer="sgd", learning_rate=0.01, optimizer_args=dict(momentum=0.9),
-                     note="momentum SGD per L482; its values, k = 1 (L462) [lr, momentum, batch: not in paper]")
+_GAN_NOTES = "momentum SGD per L482; its values, k = 1 (L462) [lr, momentum, batch: not in paper]"
 
 register(Preset(
     name="gan-mixture2d",
     model="tfzoo.lecture.gan:GAN",
     config=dict(data_shape=(2,), latent_dim=2, noise="uniform", generator_units=(64, 64),
                 discriminator_units=(64, 64), k=1, generator_loss="non_saturating"),
-    task=None,
-    training=dict(_GAN_TRAINING, batch_size=128, epochs=20,
-                  data="tfzoo.datasets.gaussian_mixture_nd(dim=2, n_components=4) [not in paper]"),
+    task="gaussian-mixture-2d",
+    recipe=Recipe(optimizer="sgd", learning_rate=0.01, optimizer_args=dict(momentum=0.9), batch_size=128,
+                  epochs=20,
+                  notes=_GAN_NOTES + "; data: the task gaussian-mixture-2d, "
+                                     "tfzoo.datasets.gaussian_mixture_nd(dim=2, n_components=4) [not in paper]"),
     citation=f"{_L}:391-500",
     description="MLP GAN on a 2-D Gaussian mixture, k discriminator steps per generator step.",
     expected_params=8899,
@@ -51,10 +53,11 @@ register(Preset(
                 generator_units=(256, 512), discriminator_units=(512, 256), k=1,
                 generator_loss="non_saturating"),
     task="mnist",
-    training=dict(optimizer="adam", learning_rate=2e-4, optimizer_args=dict(beta_1=0.5), batch_size=100, epochs=50,
-                  note="L482: 'any standard gradient-based learning rule' (the paper used momentum). On this "
-                       "MLP GAN, momentum SGD 0.01/0.9 diverged (NaN in epoch 2) and momentum 0.5 collapsed "
-                       "to one mode within 4 epochs; Adam 2e-4, beta_1 0.5 (Radford et al. 2016) [external]"),
+    recipe=Recipe(optimizer="adam", learning_rate=2e-4, optimizer_args=dict(beta_1=0.5), batch_size=100,
+                  epochs=50,
+                  notes="L482: 'any standard gradient-based learning rule' (the paper used momentum). On this "
+                        "MLP GAN, momentum SGD 0.01/0.9 diverged (NaN in epoch 2) and momentum 0.5 collapsed "
+                        "to one mode within 4 epochs; Adam 2e-4, beta_1 0.5 (Radford et al. 2016) [external]"),
     citation=f"{_L}:391-509",
     description="MLP GAN on MNIST (the lecture's L509 samples figure); uniform noise prior (L416).",
     expected_params=1093137,
@@ -67,8 +70,8 @@ register(Preset(
     model="tfzoo.lecture.sparse_autoencoder:SparseAutoencoder",
     config=dict(input_shape=(28, 28, 1), hidden_units=196, rho=0.05, beta=3.0, rho_hat_mode="batch"),
     task="mnist",
-    training=dict(optimizer="adam", learning_rate=1e-3, batch_size=256, epochs=10,
-                  note="rho = 0.05 from L536; beta, sizes and optimiser [not in paper]"),
+    recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=256, epochs=10,
+                  notes="rho = 0.05 from L536; beta, sizes and optimiser [not in paper]"),
     reported=dict(rho=Reported(0.05, "mean hidden activation", f"{_L}:536")),
     citation=f"{_L}:532-578",
     description="Sigmoid auto-encoder 784-196-784 with the KL(rho || rho_hat) sparsity penalty.",
@@ -84,10 +87,11 @@ for _m, _params in ((100, 22900), (400, 211600)):
         name=f"lista-gaussian-m{_m}",
         model="tfzoo.lecture.sparse_coding:LISTA",
         config=_lista_config,
-        task=None,
-        training=dict(optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=30,
-                      data="x = W_d z + 0.01 noise, 5-sparse z (tfzoo.lecture.sparse_coding.sparse_signals) "
-                           "[not in paper]; targets: FISTA codes (L624)"),
+        task=f"sparse-gaussian-m{_m}",
+        recipe=Recipe(optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=30,
+                      notes=f"data: the task sparse-gaussian-m{_m}, "
+                            "x = W_d z + 0.01 noise, 5-sparse z (tfzoo.lecture.sparse_coding.sparse_signals) "
+                            "[not in paper]; targets: FISTA codes (L624)"),
         reported=dict(fista_iterations_to_match_lista_1=Reported(
             _reported_fista_iterations, "FISTA iterations", f"{_L}:636",
             "Gregor & LeCun's natural-image patches, not this Gaussian dictionary")),
@@ -100,13 +104,14 @@ for _m, _params in ((100, 22900), (400, 211600)):
     register(Preset(
         name=f"lista-mnist-patches-m{_m}",
         model="tfzoo.lecture.sparse_coding:LISTA",
-        config=dict(_lista_config),
-        task=None,
-        training=dict(optimizer="adam", learning_rate=3e-3, batch_size=50, epochs=15,
-                      data="x = 8×8 patches of MNIST training digits, mean removed, scaled by 1/255, blank "
-                           "patches skipped (tfzoo.lecture.sparse_coding.mnist_patches); W_d = learn_dictionary"
-                           f"(x, {_m}, alpha=0.1, steps=30) (SGD on min_z E, L588), set with model.set_dictionary; "
-                           "targets: FISTA codes (L624) [patch size, optimiser, epochs: not in paper]"),
+        config=dict(_lista_config, dictionary="learned", learn_steps=30),
+        task="mnist-patches-8x8",
+        recipe=Recipe(optimizer="adam", learning_rate=3e-3, batch_size=50, epochs=15,
+                      notes="data: the task mnist-patches-8x8, "
+                            "x = 8×8 patches of MNIST training digits, mean removed, scaled by 1/255, blank "
+                            "patches skipped (tfzoo.lecture.sparse_coding.mnist_patches); W_d = learn_dictionary"
+                            f"(x, {_m}, alpha=0.1, steps=30) (SGD on min_z E, L588), set with model.set_dictionary; "
+                            "targets: FISTA codes (L624) [patch size, optimiser, epochs: not in paper]"),
         reported=dict(fista_iterations_to_match_lista_1=Reported(
             _reported_fista_iterations, "FISTA iterations", f"{_L}:636",
             "Gregor & LeCun's natural-image patches, not MNIST digit patches")),

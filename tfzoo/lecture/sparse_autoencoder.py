@@ -19,8 +19,10 @@ older batches and receives no gradient.
 Example:
     >>> model = SparseAutoencoder(input_shape=(64,), hidden_units=25, rho=0.05, beta=3.0)
     >>> model.build_from_preset()
-    >>> model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-3})
-    >>> _ = model.fit(model.example_batch(32), batch_size=16, epochs=1, verbose=0)
+    >>> from tfzoo.recipe import Recipe
+    >>> model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-3))
+    >>> from tfzoo import testing
+    >>> _ = model.fit(testing.example_batch(model, 32), batch_size=16, epochs=1, verbose=0)
     >>> model.max_activating_inputs().shape
     (25, 64)
 """
@@ -33,7 +35,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfzoo.base import ZooModel
+from tfzoo.base import Endpoint, ZooModel
 
 RHO_HAT_MODES = ("batch", "running")
 
@@ -81,7 +83,6 @@ class SparseAutoencoder(ZooModel):
                                                    initializer=keras.initializers.Constant(rho))
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.penalty_tracker = keras.metrics.Mean(name="sparsity_penalty")
-        self.loss_tracker = keras.metrics.Mean(name="loss")
 
     def _flat(self, x):
         x = self.check_input(x) * self.input_scale
@@ -110,51 +111,26 @@ class SparseAutoencoder(ZooModel):
             rho_hat = self.running_decay * self.running_rho_hat + (1 - self.running_decay) * rho_hat
         return reconstruction, kl_sparsity_penalty(self.rho, rho_hat), rho_hat
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         kwargs.setdefault("jit_compile", False)
-        super().compile_from_recipe(training, **kwargs)
+        super().compile_from_recipe(recipe, **kwargs)
 
-    @property
-    def metrics(self):
-        return [self.loss_tracker, self.reconstruction_tracker, self.penalty_tracker]
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """L560's ``J + beta Σ_j KL(rho || rho_hat_j)`` on the batch ``x`` (targets unused: the input is
+        the target), logging its two terms as ``reconstruction`` and ``sparsity_penalty``.
 
-    def train_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        with tf.GradientTape() as tape:
-            reconstruction, penalty, rho_hat = self.objective(x, training=True)
-            loss = reconstruction + self.beta * penalty
-        variables = self.trainable_variables
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        if self.rho_hat_mode == "running":
+        In training with ``rho_hat_mode="running"`` the running average takes this batch's
+        ``rho_hat`` (computed, like the loss, from the weights before the step's update).
+        """
+        del y, y_pred, sample_weight
+        reconstruction, penalty, rho_hat = self.objective(x, training=training)
+        if training and self.rho_hat_mode == "running":
             self.running_rho_hat.assign(tf.stop_gradient(rho_hat))
-        for tracker, value in ((self.loss_tracker, loss), (self.reconstruction_tracker, reconstruction),
-                               (self.penalty_tracker, penalty)):
-            tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        batch = tf.cast(tf.shape(x)[0], reconstruction.dtype)  # weighted by the batch size, as Keras's loss
+        self.reconstruction_tracker.update_state(reconstruction, sample_weight=batch)
+        self.penalty_tracker.update_state(penalty, sample_weight=batch)
+        return reconstruction + self.beta * penalty
 
-    def test_step(self, data):
-        x = data[0] if isinstance(data, tuple) else data
-        reconstruction, penalty, _ = self.objective(x)
-        for tracker, value in ((self.loss_tracker, reconstruction + self.beta * penalty),
-                               (self.reconstruction_tracker, reconstruction), (self.penalty_tracker, penalty)):
-            tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
-
-    def export_endpoints(self) -> dict:
-        signature = self.input_signature()
-        return {"serve": (lambda x: self(x, training=False), signature), "encode": (self.encode, signature)}
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        return {"serve": (x,), "encode": (x,)}
-
-    def plot_panel(self, ax, data) -> bool:
-        """The inputs maximally activating (L569–578) each of up to 100 hidden units, as tiles."""
-        from tfzoo.plotting import tile_images
-
-        filters = self.max_activating_inputs()[:100]
-        side = int(math.isqrt(filters.shape[1]))
-        ax.imshow(tile_images(filters[:, : side * side].reshape(-1, side, side), 10), cmap="gray")
-        ax.set_title("inputs maximally activating each hidden unit (L572)", fontsize=9)
-        ax.axis("off")
-        return True
+    def endpoints(self) -> dict:
+        x = self.data_arg()
+        return {"serve": Endpoint(lambda x: self(x, training=False), x), "encode": Endpoint(self.encode, x)}

@@ -43,7 +43,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfzoo.base import ZooModel
+from tfzoo.base import Endpoint, ZooModel
 
 
 def soft_threshold(v, theta):
@@ -216,6 +216,7 @@ def optimality_violation(x, z, dictionary, alpha):
 
 
 S_STRUCTURES = ("dense", "sparse", "low_rank")
+DICTIONARY_SOURCES = ("random", "learned")  # LISTA's dictionary=: kept random, or learned from the training inputs
 
 
 def structured_inhibition(inhibition, s_structure: str, s_density: float | None = None,
@@ -289,6 +290,14 @@ class LISTA(ZooModel):
     Train with ``fit(x, z_star)`` on optimal codes (:meth:`optimal_codes`); the loss is L624's
     ``1/2 ||z* - f_e(x)||²`` averaged over the batch.
 
+    ``dictionary`` says where ``W_d`` comes from when :func:`tfzoo.train` prepares a task's data
+    (:meth:`prepare_training_data`): ``"random"`` (default) keeps the random dictionary of
+    ``dictionary_seed`` (the ``lista-gaussian-m*`` presets, whose signals are generated from that
+    dictionary); ``"learned"`` first learns it from the training inputs with
+    ``learn_dictionary(x_train, n_codes, alpha, steps=learn_steps)`` (SGD on ``min_z E``, L588) and
+    installs it with :meth:`set_dictionary` (the ``lista-mnist-patches-m*`` presets). Either way the
+    targets are then the FISTA codes for the model's dictionary.
+
     ``s_structure`` restricts ``S`` as L616 suggests ("keeping many terms at 0, or using a low-rank
     factorized form"; notes C6: ``S_constraint="sparse"|"low_rank"``), initialised from ISTA's ``S`` by
     :func:`structured_inhibition` and kept through training:
@@ -310,16 +319,26 @@ class LISTA(ZooModel):
     Example:
         >>> model = LISTA(n_inputs=64, n_codes=100, num_steps=1, alpha=0.5, dictionary_seed=0,
         ...               s_structure="low_rank", s_rank=20)
-        >>> x = model.example_batch(256)
-        >>> model.compile_from_recipe({"optimizer": "adam", "learning_rate": 1e-3})
+        >>> from tfzoo import testing
+        >>> x = testing.example_batch(model, 256)
+        >>> from tfzoo.recipe import Recipe
+        >>> model.compile_from_recipe(Recipe(optimizer="adam", learning_rate=1e-3))
         >>> history = model.fit(x, model.optimal_codes(x), epochs=1, verbose=0)
     """
 
+    fit_targets = "optimal_codes"  # fit(x, z*): the FISTA codes of x for the model's dictionary
+
     def __init__(self, *, n_inputs=64, n_codes=100, num_steps=1, alpha=0.5, tied=True,
-                 dictionary_seed=0, s_structure="dense", s_density=None, s_rank=None, **kwargs):
+                 dictionary_seed=0, s_structure="dense", s_density=None, s_rank=None, dictionary="random",
+                 learn_steps=30, **kwargs):
         super().__init__(**kwargs)
         if num_steps < 0:
             raise ValueError(f"num_steps must be >= 0, got {num_steps}")
+        if dictionary not in DICTIONARY_SOURCES:
+            raise ValueError(f"dictionary must be one of {', '.join(map(repr, DICTIONARY_SOURCES))}, got {dictionary!r}")
+        if isinstance(learn_steps, bool) or not isinstance(learn_steps, (int, np.integer)) or learn_steps < 0:
+            raise ValueError(f"learn_steps must be an integer >= 0, got {learn_steps!r}")
+        self.dictionary_source, self.learn_steps, self.dictionary_seed = dictionary, int(learn_steps), dictionary_seed
         self.input_shape_per_example = (n_inputs,)
         self.input_range = (-1.0, 1.0)
         self.n_inputs, self.n_codes, self.num_steps = n_inputs, n_codes, num_steps
@@ -386,6 +405,25 @@ class LISTA(ZooModel):
         """``z* = argmin_z E_{W_d}(x, z)`` by FISTA (the LISTA targets of L624)."""
         return fista(self.check_input(x), self.dictionary, self.alpha, num_iterations).codes.numpy()
 
+    def prepare_training_data(self, splits: dict, seed: int = 0) -> dict:
+        """The task's splits with LISTA's targets: ``{split: (x, optimal_codes(x, 1000))}`` (L624).
+
+        With ``dictionary="learned"`` the dictionary is first learned from the training inputs,
+        ``learn_dictionary(x_train, n_codes, alpha, steps=learn_steps, seed=seed)`` (L588; minibatches
+        of 500, or of the whole training set when smaller), and installed with :meth:`set_dictionary`
+        (which resets ``W_e``, ``S`` and ``theta`` to ISTA's values for it), as
+        ``benchmarks/lecture_exports.py`` prepares the ``lista-mnist-patches`` model. It learns only
+        while the model holds the random placeholder of ``dictionary_seed``: a model that has a
+        learned or set dictionary already (a trained model being evaluated) keeps it and its weights.
+        The inputs are returned unchanged; any labels of the task are replaced by the codes.
+        """
+        placeholder = random_dictionary(self.n_inputs, self.n_codes, self.dictionary_seed)
+        if self.dictionary_source == "learned" and np.array_equal(np.asarray(self.dictionary), placeholder):
+            x_train = np.asarray(splits["train"][0], np.float32)
+            self.set_dictionary(learn_dictionary(x_train, self.n_codes, self.alpha, steps=self.learn_steps,
+                                                 batch_size=min(500, len(x_train)), seed=seed))
+        return {split: (x, self.optimal_codes(x, 1000)) for split, (x, _) in splits.items()}
+
     def call(self, x, training=False):
         x = self.check_input(x)
         b = tf.linalg.matmul(x, self.filters, transpose_b=True)
@@ -394,23 +432,15 @@ class LISTA(ZooModel):
             z = soft_threshold(b + self._inhibit(z, t), self.thresholds[0 if self.tied else t + 1])
         return z
 
-    def compile_from_recipe(self, training: dict, **kwargs):
+    def compile_from_recipe(self, recipe=None, **kwargs):
         kwargs.setdefault("loss", half_squared_code_error)
-        super().compile_from_recipe(training, **kwargs)
+        super().compile_from_recipe(recipe, **kwargs)
 
-    def example_fit_data(self, n: int = 8, seed: int = 0) -> tuple:
-        x = self.example_batch(n, seed)
-        return (x, self.optimal_codes(x, 200))
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        return {"serve": (x,), "encode": (x,), "reconstruct": (x,)}
-
-    def export_endpoints(self) -> dict:
-        signature = self.input_signature()
+    def endpoints(self) -> dict:
+        x = self.data_arg()
         return {
-            "serve": (lambda x: self(x, training=False), signature),
-            "encode": (lambda x: self(x, training=False), signature),
-            "reconstruct": (lambda x: tf.linalg.matmul(self(x, training=False), self.dictionary,
-                                                       transpose_b=True), signature),
+            "serve": Endpoint(lambda x: self(x, training=False), x),
+            "encode": Endpoint(lambda x: self(x, training=False), x),
+            "reconstruct": Endpoint(lambda x: tf.linalg.matmul(self(x, training=False), self.dictionary,
+                                                               transpose_b=True), x),
         }

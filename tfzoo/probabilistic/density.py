@@ -7,17 +7,16 @@ reported ``loss`` is the mean NLL in nats.
 
 from __future__ import annotations
 
-import numpy as np
 import tensorflow as tf
 
-from tfzoo.base import ZooModel
+from tfzoo.base import Arg, Endpoint, ZooModel
 
 
 class DensityModel(ZooModel):
     """A model whose ``call(x)`` is the per-example log-density (nats); ``fit`` minimises its negative mean.
 
-    Subclasses implement ``call`` and ``sample(n, seed)`` (stateless: the same integer seed gives the
-    same samples in every process).
+    Subclasses implement ``call`` and ``sample(n, seed)`` (stateless, ``seed`` an int: the same seed
+    gives the same samples in every process; :func:`tfzoo.seeds.stateless_seed`).
     """
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -32,22 +31,12 @@ class DensityModel(ZooModel):
     def sample(self, n, seed):
         raise NotImplementedError
 
-    def export_endpoints(self) -> dict:
+    def endpoints(self) -> dict:
         """``serve`` and ``log_prob`` (both ``log p(x)``), and ``sample(n, seed)``."""
-        endpoints = super().export_endpoints()
-        endpoints["log_prob"] = (self.log_prob, self.input_signature())
-        endpoints["sample"] = (self.sample, [tf.TensorSpec((), tf.int32, name="n"),
-                                             tf.TensorSpec((), tf.int32, name="seed")])
+        endpoints = super().endpoints()
+        endpoints["log_prob"] = Endpoint(self.log_prob, self.data_arg())
+        endpoints["sample"] = Endpoint(self.sample, Arg.count(), Arg.seed())
         return endpoints
 
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        return {"serve": (x,), "log_prob": (x,), "sample": (np.int32(4), np.int32(seed))}
 
-
-def stateless_seed(seed, stream: int):
-    """The ``[2]`` int32 seed of ``tf.random.stateless_*`` for an integer ``seed`` and a stream number."""
-    return tf.stack([tf.cast(seed, tf.int32), tf.constant(stream, tf.int32)])
-
-
-__all__ = ["DensityModel", "stateless_seed"]
+__all__ = ["DensityModel"]

@@ -36,7 +36,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfzoo.errors import InputError
-from tfzoo.probabilistic.density import DensityModel, stateless_seed
+from tfzoo.probabilistic.density import DensityModel
+from tfzoo.seeds import stateless_seed
 
 tfd = tfp.distributions
 
@@ -111,6 +112,7 @@ class MADE(DensityModel):
         self.input_shape_per_example = tuple(input_shape)
         self.num_inputs = int(np.prod(input_shape))
         self.likelihood = likelihood
+        self.input_values = "binary" if likelihood == "bernoulli" else "uniform"
         self.input_range = (0.0, 1.0) if likelihood == "bernoulli" else (-2.0, 2.0)
         self.degrees = made_degrees(self.num_inputs, hidden_units, ordering, seed)
         masks = made_masks(self.degrees)
@@ -119,10 +121,6 @@ class MADE(DensityModel):
                               for i, mask in enumerate(masks[:-1])]
         self.output_layer = MaskedDense(np.tile(masks[-1], (1, params_per_input)), seed=seed + len(masks),
                                         name="masked_output")
-
-    def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        batch = super().example_batch(n, seed)
-        return np.round(batch) if self.likelihood == "bernoulli" else batch
 
     def conditional_parameters(self, x):
         """The parameters of every conditional ``p(x_d | x_<d)``: logits ``(n, D)`` (Bernoulli) or
@@ -171,14 +169,3 @@ class MADE(DensityModel):
         _, x = tf.while_loop(lambda i, x: i <= self.num_inputs, fill,
                              (tf.constant(1), tf.zeros(shape, tf.float32)))
         return tf.reshape(x, tf.concat([[n], self.input_shape_per_example], 0))
-
-    def plot_panel(self, ax, data) -> bool:
-        """Ancestral samples of the model (image data only)."""
-        from tfzoo.plotting import tile_images
-
-        if len(self.input_shape_per_example) != 3:
-            return False
-        ax.imshow(tile_images(self.sample(16, 0).numpy(), 4), cmap="gray")
-        ax.set_title("MADE samples")
-        ax.axis("off")
-        return True

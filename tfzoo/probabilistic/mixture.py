@@ -39,7 +39,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from tfzoo.errors import InputError
-from tfzoo.probabilistic.density import DensityModel, stateless_seed
+from tfzoo.probabilistic.density import DensityModel
+from tfzoo.seeds import stateless_seed
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -165,21 +166,77 @@ class GaussianMixtureModel(DensityModel):
         self.scale_params.assign(tf.cast(raw, tf.float32))
         return np.asarray(history)
 
-    # ------------------------------------------------------------------ plots
-    def plot_panel(self, ax, data) -> bool:
-        """Fig. 4.1 of the thesis: the log-density on a grid with samples of the model."""
-        x = data["test"][0]
-        lo, hi = x.min(0) - 0.5, x.max(0) + 0.5
-        gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
-        grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
-        log_density = np.reshape(self.log_prob(grid).numpy(), gx.shape)
-        samples = self.sample(500, 0).numpy()
-        ax.contourf(gx, gy, np.maximum(log_density, -10), levels=30, cmap="viridis")
-        ax.scatter(samples[:, 0], samples[:, 1], s=3, c="w")
-        ax.set_xlim(lo[0], hi[0])
-        ax.set_ylim(lo[1], hi[1])
-        ax.set_title("log p(x) and samples (cf. thesis Fig. 4.1)")
-        return True
+
+class ExpectationMaximization(keras.callbacks.Callback):
+    """Runs :meth:`GaussianMixtureModel.fit_em` once, before the first gradient step of ``fit``.
+
+    The ``mog-2d`` recipe fits the mixture by EM (L1119-1127) and then fine-tunes it with the recipe's
+    gradient epochs. EM runs in ``on_train_begin`` at most once per callback object, and not at all
+    when training resumes from a checkpoint (``initial_epoch > 0``, or the optimiser has already
+    taken steps), so a resumed run keeps its restored parameters.
+
+    Args:
+        iterations: EM steps.
+        init: ``"data"`` (K distinct training points as means, the data covariance, equal weights)
+            or ``"current"`` (the model's parameters); see :meth:`GaussianMixtureModel.fit_em`.
+        x: the training inputs ``(N, dim)`` (an array or a ``tf.data.Dataset`` of inputs or of
+            ``(x, ...)`` tuples).
+        seed: picks the initial data points of ``init="data"``.
+        initial_epoch: the epoch training starts at; EM is skipped when it is positive.
+
+    After EM ran, :attr:`log_likelihoods` holds the mean log-likelihood before each EM step and after
+    the last (``fit_em``'s return value) and :attr:`ran` is ``True``.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(200, 2)).astype("float32")
+        >>> model = GaussianMixtureModel(num_components=2, dim=2)
+        >>> model.compile(optimizer="adam")
+        >>> em = ExpectationMaximization(iterations=5, x=x)
+        >>> _ = model.fit(x, epochs=1, batch_size=100, verbose=0, callbacks=[em])
+        >>> em.ran, len(em.log_likelihoods)
+        (True, 6)
+    """
+
+    def __init__(self, iterations: int = 100, init: str = "data", *, x=None, seed: int = 0,
+                 initial_epoch: int = 0):
+        super().__init__()
+        if int(iterations) < 0:
+            raise ValueError(f"iterations must be >= 0, got {iterations}")
+        if init not in ("current", "data"):
+            raise ValueError(f"init must be 'current' or 'data', got {init!r}")
+        self.iterations, self.init = int(iterations), init
+        self.x, self.seed, self.initial_epoch = x, int(seed), int(initial_epoch)
+        self.ran = False
+        self.log_likelihoods: np.ndarray | None = None
+
+    @classmethod
+    def from_recipe(cls, context, **kwargs):
+        """Built by the trainer: the training inputs, seed and start epoch come from ``context``."""
+        return cls(x=context.x_train, seed=getattr(context, "seed", 0),
+                   initial_epoch=getattr(context, "initial_epoch", 0) or 0, **kwargs)
+
+    def _inputs(self):
+        x = self.x
+        if isinstance(x, tf.data.Dataset):
+            batches = [b[0] if isinstance(b, (tuple, list)) else b for b in x.as_numpy_iterator()]
+            x = np.concatenate([np.reshape(b, (-1, np.shape(b)[-1])) for b in batches])
+        elif isinstance(x, (tuple, list)) and len(x) and not np.isscalar(x[0]) and np.ndim(x[0]) == 2:
+            x = x[0]  # an (x, y) pair
+        return np.asarray(x, np.float32)
+
+    def on_train_begin(self, logs=None):
+        if self.ran or self.initial_epoch > 0:
+            return
+        iterations = getattr(getattr(self.model, "optimizer", None), "iterations", None)
+        if iterations is not None and int(iterations.numpy()) > 0:  # restored or already trained
+            return
+        if self.x is None:
+            raise ValueError("ExpectationMaximization needs the training inputs: pass x=... (the trainer "
+                             "passes them through from_recipe)")
+        self.log_likelihoods = self.model.fit_em(self._inputs(), iterations=self.iterations, init=self.init,
+                                                 seed=self.seed)
+        self.ran = True
 
 
 def _restrict(cov, diagonal: bool):

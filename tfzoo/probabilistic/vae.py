@@ -45,8 +45,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from tfzoo.base import ZooModel
-from tfzoo.probabilistic.density import stateless_seed
+from tfzoo.base import Arg, Endpoint, ZooModel
+from tfzoo.seeds import stateless_seed
 
 tfd = tfp.distributions
 
@@ -88,6 +88,7 @@ class VAE(ZooModel):
         self.input_shape_per_example = tuple(input_shape)
         self.num_inputs = int(np.prod(input_shape))
         self.latent_dim, self.likelihood, self.estimator = latent_dim, likelihood, estimator
+        self.input_values = "binary" if likelihood == "bernoulli" else "uniform"
         self.input_range = (0.0, 1.0) if likelihood == "bernoulli" else (-2.0, 2.0)
 
         def dense(units, fan_in, activation_name, index, name):
@@ -108,13 +109,8 @@ class VAE(ZooModel):
             self.decoder_log_scale = self.add_weight(shape=(self.num_inputs,), initializer="zeros",
                                                      name="decoder_log_scale")
         self.noise = keras.random.SeedGenerator(seed)
-        self.loss_tracker = keras.metrics.Mean(name="loss")
 
     # ------------------------------------------------------------- networks
-    def example_batch(self, n: int = 2, seed: int = 0) -> np.ndarray:
-        batch = super().example_batch(n, seed)
-        return np.round(batch) if self.likelihood == "bernoulli" else batch
-
     def _flat(self, x):
         return tf.reshape(self.check_input(x), [-1, self.num_inputs])
 
@@ -173,8 +169,8 @@ class VAE(ZooModel):
         """``log p(x | z(eps)) - KL(q || p_Z)`` per draw, ``(S, n)``: the reparametrized ``-L_ELBO``."""
         return self._elbo_terms_flat(self._flat(x), eps)
 
-    def _elbo_terms_flat(self, flat, eps):
-        loc, log_scale = self._encode_flat(flat)
+    def _elbo_terms_flat(self, flat, eps, posterior=None):
+        loc, log_scale = self._encode_flat(flat) if posterior is None else posterior
         q = tfd.MultivariateNormalDiag(loc=loc, scale_diag=tf.exp(log_scale))
         z = loc + tf.exp(log_scale) * eps
         return self.decoder_distribution(z).log_prob(flat) - tfd.kl_divergence(q, self.prior())
@@ -234,10 +230,10 @@ class VAE(ZooModel):
             raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
         return self._surrogate_flat(self._flat(x), eps, estimator)
 
-    def _surrogate_flat(self, flat, eps, estimator):
+    def _surrogate_flat(self, flat, eps, estimator, posterior=None):
         if estimator == "reparametrization":
-            return -tf.reduce_mean(self._elbo_terms_flat(flat, eps), axis=-1)
-        loc, log_scale = self._encode_flat(flat)
+            return -tf.reduce_mean(self._elbo_terms_flat(flat, eps, posterior), axis=-1)
+        loc, log_scale = self._encode_flat(flat) if posterior is None else posterior
         q = tfd.MultivariateNormalDiag(loc=loc, scale_diag=tf.exp(log_scale))
         z = tf.stop_gradient(loc + tf.exp(log_scale) * eps)
         log_q = q.log_prob(z)
@@ -260,27 +256,23 @@ class VAE(ZooModel):
         return [j.numpy() for j in tape.jacobian(surrogate, variables)]
 
     # ------------------------------------------------------------- training
-    @property
-    def metrics(self):
-        return [self.loss_tracker]
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The single-sample estimate of ``L_ELBO`` (nats per example, the logged ``loss``) on fresh noise.
 
-    def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
+        In training its gradient is the ``estimator``'s (:meth:`surrogate_objective` with one z per
+        example): for ``"reparametrization"`` the surrogate is ``L_ELBO`` itself; for ``"reinforce"``
+        the loss is ``surrogate + stop_gradient(L_ELBO - surrogate)``, whose value is ``L_ELBO`` and
+        whose gradient is the score-function estimate. ``y_pred`` is ``call``'s posterior
+        ``(mu, log sigma)``, reused; targets and sample weights are not used.
+        """
+        del y, sample_weight
         flat = self._flat(x)
         eps = keras.random.normal((1, tf.shape(flat)[0], self.latent_dim), seed=self.noise)
-        with tf.GradientTape() as tape:
-            surrogate = tf.reduce_mean(self._surrogate_flat(flat, eps, self.estimator))
-        gradients = tape.gradient(surrogate, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
-        self.loss_tracker.update_state(-tf.reduce_mean(self._elbo_terms_flat(flat, eps)))
-        return {"loss": self.loss_tracker.result()}
-
-    def test_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        flat = self._flat(x)
-        eps = keras.random.normal((1, tf.shape(flat)[0], self.latent_dim), seed=self.noise)
-        self.loss_tracker.update_state(-tf.reduce_mean(self._elbo_terms_flat(flat, eps)))
-        return {"loss": self.loss_tracker.result()}
+        neg_elbo = -tf.reduce_mean(self._elbo_terms_flat(flat, eps, y_pred))
+        if not training or self.estimator == "reparametrization":
+            return neg_elbo
+        surrogate = tf.reduce_mean(self._surrogate_flat(flat, eps, self.estimator, y_pred))
+        return surrogate + tf.stop_gradient(neg_elbo - surrogate)
 
     # ------------------------------------------------------------- export
     def sample(self, n, seed):
@@ -289,37 +281,16 @@ class VAE(ZooModel):
         x = self.decoder_distribution(z).sample(seed=stateless_seed(seed, 4))
         return tf.reshape(x, tf.concat([[n], self.input_shape_per_example], 0))
 
-    def export_endpoints(self) -> dict:
+    def endpoints(self) -> dict:
         """``serve``/``encode`` (posterior mean and log std), ``decode(z)``, ``sample(n, seed)``,
         ``elbo(x, k, seed)``, ``iwae(x, k, seed)`` and ``log_prob(x)`` (the IWAE-1000 estimate)."""
-        x_spec = self.input_signature()
-        k_seed = [tf.TensorSpec((), tf.int32, name="k"), tf.TensorSpec((), tf.int32, name="seed")]
+        x, k, seed = self.data_arg(), Arg.k(), Arg.seed()
         return {
-            "serve": (self.encode, x_spec),
-            "encode": (self.encode, x_spec),
-            "decode": (self.decode, [tf.TensorSpec((None, self.latent_dim), tf.float32, name="z")]),
-            "sample": (self.sample, [tf.TensorSpec((), tf.int32, name="n"),
-                                     tf.TensorSpec((), tf.int32, name="seed")]),
-            "elbo": (self.elbo, x_spec + k_seed),
-            "iwae": (self.iwae, x_spec + k_seed),
-            "log_prob": (self.log_prob, x_spec),
+            "serve": Endpoint(self.encode, x),
+            "encode": Endpoint(self.encode, x),
+            "decode": Endpoint(self.decode, Arg.normal((None, self.latent_dim), "z")),
+            "sample": Endpoint(self.sample, Arg.count(), seed),
+            "elbo": Endpoint(self.elbo, x, k, seed),
+            "iwae": Endpoint(self.iwae, x, k, seed),
+            "log_prob": Endpoint(self.log_prob, x),
         }
-
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        z = np.random.default_rng(seed).normal(size=(2, self.latent_dim)).astype(np.float32)
-        return {"serve": (x,), "encode": (x,), "decode": (z,), "sample": (np.int32(3), np.int32(seed)),
-                "elbo": (x, np.int32(4), np.int32(seed)), "iwae": (x, np.int32(4), np.int32(seed)),
-                "log_prob": (x,)}
-
-    def plot_panel(self, ax, data) -> bool:
-        """Decoder means of prior draws z ~ N(0, I) (image data only)."""
-        from tfzoo.plotting import tile_images
-
-        if len(self.input_shape_per_example) != 3:
-            return False
-        z = tf.random.stateless_normal([16, self.latent_dim], seed=[0, 0])
-        ax.imshow(tile_images(self.decode(z).numpy(), 4), cmap="gray")
-        ax.set_title("decoder means of z ~ N(0, I)")
-        ax.axis("off")
-        return True

@@ -52,8 +52,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfzoo.base import Arg, Endpoint
 from tfzoo.classifiers.dropout import Dropout
 from tfzoo.classifiers.models import MLPClassifier
+from tfzoo.seeds import stateless_seed
 
 SHADOW_SOURCES = ("hidden", "logits")
 SYNTHETIC_LABELS = ("true", "predicted")
@@ -155,7 +157,7 @@ class ShadowNet(MLPClassifier):
     def generate_scaled(self, z, seed=None):
         """x′ in the scaled input space, and the inference-mode logits of ``z``.
 
-        ``seed``: a shape-[2] integer tensor for the masks of eq. (27) (unused without sampling).
+        ``seed``: the seed of the masks of eq. (27), an int or a shape-[2] seed (unused without sampling).
         Runs ``v ← r(α·v Wᵀ) [⊙ mask]`` down through the Dense kernels from h̃_L (or the logits),
         then smooths and rescales as configured. Gradients flow into the kernels only with
         ``generator_gradient=True``.
@@ -172,7 +174,7 @@ class ShadowNet(MLPClassifier):
             alpha = 2.0 / ((keep or 1.0) * width) if self.scale == "alpha" else 1.0
             v = tf.nn.relu(alpha * tf.matmul(v, kernel, transpose_b=True))
             if keep is not None and keep < 1:
-                layer_seed = tf.random.experimental.stateless_fold_in(tf.cast(seed, tf.int64), depth)
+                layer_seed = tf.random.experimental.stateless_fold_in(stateless_seed(seed, dtype=tf.int64), depth)
                 mask = tf.random.stateless_uniform(tf.shape(v), seed=layer_seed) < keep
                 v = v * tf.cast(mask, v.dtype)
         x_synthetic = tf.reshape(v, tf.shape(z))
@@ -193,8 +195,7 @@ class ShadowNet(MLPClassifier):
         ``seed`` (an integer) fixes the masks of the sampling variant (eq. 27); the base variant is
         deterministic.
         """
-        seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
-        x_synthetic, _ = self.generate_scaled(self.scale_input(x), seed_pair)
+        x_synthetic, _ = self.generate_scaled(self.scale_input(x), stateless_seed(seed, 0, dtype=tf.int64))
         return self.unscale_input(x_synthetic)
 
     # ----------------------------------------------------------- training
@@ -222,30 +223,13 @@ class ShadowNet(MLPClassifier):
         return real_loss + self.shadow_weight * shadow_loss if training else real_loss
 
     # ------------------------------------------------------------- export
-    def export_endpoints(self) -> dict:
+    def endpoints(self) -> dict:
         """``serve(x) → logits``, ``shadow_sample(x, seed) → x′``, ``hidden(x) → (h̃₁, ..., h̃_L)``."""
-        endpoints = super().export_endpoints()
-        seed_spec = tf.TensorSpec([], tf.int32, name="seed")
-        endpoints["shadow_sample"] = (self.shadow_sample, [*self.input_signature(), seed_spec])
-        endpoints["hidden"] = (self.hidden, self.input_signature())
+        endpoints = super().endpoints()
+        endpoints["shadow_sample"] = Endpoint(self.shadow_sample, self.data_arg(), Arg.seed())
+        endpoints["hidden"] = Endpoint(self.hidden, self.data_arg())
         return endpoints
 
-    def example_endpoint_inputs(self, seed: int = 0) -> dict:
-        x = self.example_batch(3, seed)
-        return {"serve": (x,), "shadow_sample": (x, np.int32(seed)), "hidden": (x,)}
-
-    def plot_panel(self, ax, data) -> bool:
-        """Eight test images (top row) above their shadow samples x′ (bottom row)."""
-        from tfzoo.plotting import tile_images
-
-        if len(self.input_shape_per_example) != 3:
-            return False
-        x = np.asarray(data["test"][0][:8], float)
-        synthetic = np.asarray(self.shadow_sample(x.astype(self.input_dtype)), float)
-        ax.imshow(tile_images(np.concatenate([x / 255.0, synthetic / 255.0]), 8), cmap="gray")
-        ax.set_title("test images (top) and their shadow samples x′ (bottom)", fontsize=9)
-        ax.axis("off")
-        return True
 
 class SyntheticTestError(keras.callbacks.Callback):
     """Adds ``test_error`` and ``synthetic_test_error`` to the logs every ``every_n_epochs``.
@@ -271,7 +255,7 @@ class SyntheticTestError(keras.callbacks.Callback):
         for start in range(0, len(self.y_test), self.batch_size):
             x = self.x_test[start:start + self.batch_size]
             y = self.y_test[start:start + self.batch_size]
-            seed = tf.constant([self.seed, start], tf.int64)
+            seed = stateless_seed(self.seed, start, dtype=tf.int64)
             x_synthetic, logits = model.generate_scaled(model.scale_input(x), seed)
             logits_synthetic, _ = model.forward_scaled(x_synthetic)
             wrong_real += int(np.sum(np.argmax(logits, -1) != y))

@@ -5,15 +5,16 @@ results (Figures 3, 5–7 are plots without numbers in the text), so ``reported`
 text does state (architecture and protocol), with the qualitative claim in a note.
 """
 
+from tfzoo.recipe import Recipe
 from tfzoo.registry import Preset, Reported, register
 
 _PAPER = "001_ba50c8426a439536.txt"
 _MODEL = "tfzoo.reversible.models:ShadowNet"
-_TRAINING = dict(
+_RECIPE = Recipe(
     optimizer="adam", learning_rate=1e-3, batch_size=100, epochs=20,
-    note="batch 100 and learning rate 4^a x 0.001 with a = 0 from the grid a in {-2..2} (P622); "
-         "the optimiser, epochs and initialisation are [not in paper]; the paper picks a and the "
-         "SHADOW weight 2^b, b in {-3..3}, on 10,000 held-out training points (P622)",
+    notes="batch 100 and learning rate 4^a x 0.001 with a = 0 from the grid a in {-2..2} (P622); "
+          "the optimiser, epochs and initialisation are [not in paper]; the paper picks a and the "
+          "SHADOW weight 2^b, b in {-3..3}, on 10,000 held-out training points (P622)",
 )
 _REPORTED = dict(
     hidden_units=Reported(5000, "units per hidden layer", f"{_PAPER}:612-616"),
@@ -29,7 +30,7 @@ register(Preset(
     model=_MODEL,
     config=dict(hidden_units=(5000, 5000), dropout=0.5, shadow_weight=1.0),
     task="mnist",
-    training=_TRAINING,
+    recipe=_RECIPE,
     reported=_REPORTED,
     citation=f"{_PAPER}:612-624",
     description="The SHADOW paper's 784-5000-5000-10 ReLU net with dropout 0.5, trained with SHADOW.",
@@ -43,7 +44,7 @@ register(Preset(
     model=_MODEL,
     config=dict(hidden_units=(512, 512), dropout=0.5, shadow_weight=1.0),
     task="mnist",
-    training=dict(_TRAINING, epochs=5, note=_TRAINING["note"] + "; widths 512 [not in paper] for CPU"),
+    recipe=_RECIPE.replace(epochs=5, notes=_RECIPE.notes + "; widths 512 [not in paper] for CPU"),
     reported=_REPORTED,
     citation=f"{_PAPER}:612-624",
     description="SHADOW-trained 784-512-512-10 ReLU net with dropout 0.5: the CPU-sized ShadowNet.",

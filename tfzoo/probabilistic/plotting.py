@@ -1,0 +1,62 @@
+"""Pictures of the deep probabilistic models: a mixture's density with samples, MADE and VAE samples.
+
+``panel(model, ax, data)`` is what :func:`tfzoo.plotting.save_result_figure` draws beside the
+training curves of a ``tfzoo train`` run:
+
+* :class:`~tfzoo.probabilistic.mixture.GaussianMixtureModel`: the log-density on a grid with 500
+  samples of the model (Dinh 2018, Fig. 4.1);
+* :class:`~tfzoo.probabilistic.made.MADE`: 16 ancestral samples (image data; Germain et al. 2015,
+  Fig. 3, left: samples of a MADE trained on binarised MNIST);
+* :class:`~tfzoo.probabilistic.vae.VAE`: the decoder means of 16 prior draws ``z ~ N(0, I)``
+  (image data; Kingma & Welling 2014, Fig. 5: random samples of the learned generative model).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfzoo.plotting import tile_images
+
+
+def mixture_density(model, ax, points, n_samples: int = 500, seed: int = 0, grid_size: int = 150):
+    """``log p(x)`` on a grid around ``points`` (clipped at -10 nats) and ``n_samples`` samples."""
+    lo, hi = points.min(0) - 0.5, points.max(0) + 0.5
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], grid_size), np.linspace(lo[1], hi[1], grid_size))
+    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
+    log_density = np.reshape(np.asarray(model.log_prob(grid)), gx.shape)
+    samples = np.asarray(model.sample(n_samples, seed))
+    ax.contourf(gx, gy, np.maximum(log_density, -10), levels=30, cmap="viridis")
+    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="w")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_title("log p(x) and samples (cf. Dinh 2018, Fig. 4.1)")
+
+
+def image_grid(ax, images, title: str):
+    ax.imshow(tile_images(np.asarray(images), 4), cmap="gray")
+    ax.set_title(title)
+    ax.axis("off")
+
+
+def panel(model, ax, data) -> bool:
+    """The family's picture of ``model`` (see the module docstring); False when it has none."""
+    from tfzoo.probabilistic.made import MADE
+    from tfzoo.probabilistic.mixture import GaussianMixtureModel
+    from tfzoo.probabilistic.vae import VAE
+
+    images = len(model.input_shape_per_example) == 3
+    if isinstance(model, GaussianMixtureModel):
+        if model.dim != 2:
+            return False
+        mixture_density(model, ax, np.asarray(data["test"][0]))
+        return True
+    if isinstance(model, MADE) and images:
+        image_grid(ax, model.sample(16, 0), "MADE samples")
+        return True
+    if isinstance(model, VAE) and images:
+        import tensorflow as tf
+
+        z = tf.random.stateless_normal([16, model.latent_dim], seed=[0, 0])
+        image_grid(ax, model.decode(z), "decoder means of z ~ N(0, I)")
+        return True
+    return False
