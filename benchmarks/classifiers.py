@@ -29,9 +29,10 @@ def _keras_baseline(name: str, epochs: int, data: dict, seed: int = 0) -> dict:
 
     import tfzoo
     from tfzoo.base import make_optimizer
-    from tfzoo.callbacks import StopOnNaN
+    from tfzoo.callbacks import BudgetStop, StopOnNaN
     from tfzoo.classifiers.models import keras_sequential_baseline
     from tfzoo.datasets import make_dataset, steps_per_epoch
+    from tfzoo.recipe import Budget
     from trained import EpochClock
 
     recipe = tfzoo.get_preset(name).recipe.replace(epochs=epochs)
@@ -43,7 +44,7 @@ def _keras_baseline(name: str, epochs: int, data: dict, seed: int = 0) -> dict:
                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                      metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")])
     x, y = data["train"]
-    callbacks = [EpochClock(), StopOnNaN()]
+    callbacks = [EpochClock(), StopOnNaN(), BudgetStop(Budget())]  # the trainer's per-step callbacks
     if recipe.schedule.kind != "constant":  # the trainer's schedule callback
         callbacks.append(keras.callbacks.LearningRateScheduler(
             lambda epoch: recipe.learning_rate * recipe.schedule.factor(epoch, epochs)))

@@ -63,7 +63,7 @@ def measure_run(preset_name: str, run_dir: str) -> dict:
     start = time.process_time()
     test_bits = _mean_bits(model, x_test, seed=2)
     batch_size = metrics["recipe"]["batch_size"]
-    return dict(preset=preset_name, run_dir=run_dir, training_command=finished["run"]["command"],
+    return dict(preset=preset_name, run_dir=run_dir, training_command=finished["command"],
                 cpu_budget_s=metrics["budget"]["cpu_seconds"], validation_curve=curve,
                 test_bits_per_dim=round(test_bits, 4), test_images=len(x_test),
                 trainer_test_bits_per_dim=round(metrics["test"]["bits_per_dim"], 4),

@@ -98,7 +98,7 @@ def main():
     finished = finished_run(run_dir, "gsn-mnist")
     metrics = finished["metrics"]
     history = metrics["history"]
-    record = {"run_dir": run_dir, "training_command": finished["run"]["command"],
+    record = {"run_dir": run_dir, "training_command": finished["command"],
               "recipe": metrics["recipe"], "cpu_budget_s": metrics["budget"]["cpu_seconds"],
               "train_cpu_s": round(metrics["spent"]["cpu_seconds"], 1), "epochs": metrics["spent"]["epochs"],
               "training_curve": [dict(epoch=i + 1, train_cpu_s=round(c, 1), loss=round(l, 2))

@@ -61,7 +61,7 @@ def measure_run(run_dir: str, preset: str, method: str) -> dict:
     splits = task_splits(preset)
     train = splits["train"][0][:10000], splits["train"][1][:10000]
     train_loss, train_error = _evaluate(model, *train)
-    record = dict(method=method, preset=preset, run_dir=run_dir, training_command=finished["run"]["command"],
+    record = dict(method=method, preset=preset, run_dir=run_dir, training_command=finished["command"],
                   setting="a" if recipe["learning_rate"] == 0.01 else None, learning_rate=recipe["learning_rate"],
                   smoothing=issgd["smoothing"] if issgd else None, batch_size=batch,
                   publish_every=issgd.get("publish_every") if issgd else None,

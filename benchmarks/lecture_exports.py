@@ -107,7 +107,7 @@ def run_record(preset: str, run_dir: str) -> tuple:
     keys = [k for k in history if not k.startswith("epoch_") and k not in ("cpu_seconds", "steps")]
     curve = [dict(epoch=i + 1, train_cpu_s=round(history["cpu_seconds"][i], 1),
                   **{k: round(float(history[k][i]), 5) for k in keys}) for i in range(len(history["steps"]))]
-    record = dict(preset=preset, run_dir=run_dir, training_command=finished["run"]["command"],
+    record = dict(preset=preset, run_dir=run_dir, training_command=finished["command"],
                   seed=finished["run"]["seed"], recipe=recipe, recipe_overrides=overrides, curve=curve,
                   epochs=spent["epochs"], recipe_epochs=metrics["epochs_requested"],
                   train_cpu_s=round(spent["cpu_seconds"], 1), cpu_budget_s=metrics["budget"]["cpu_seconds"],
@@ -233,14 +233,13 @@ def lista(run_dir: str, record: dict) -> dict:
 
     model, facts = run_record(LISTA_PRESET, run_dir)
     record.update(facts)
-    splits = task_splits(LISTA_PRESET, seed=record["seed"])
-    x_test = splits["test"][0]
+    x_test = task_splits(LISTA_PRESET, seed=record["seed"])["test"][0]
     z_test = model.optimal_codes(x_test)
     error = float(np.mean(np.sum((model(x_test).numpy() - z_test) ** 2, 1)))
     ista_errors = sc.ista(x_test, model.dictionary, model.alpha, LISTA_MAX_ITERATIONS, reference=z_test).code_errors
     fista_errors = sc.fista(x_test, model.dictionary, model.alpha, LISTA_MAX_ITERATIONS, reference=z_test).code_errors
     record.update(
-        train_patches=len(splits["train"][0]), test_patches=len(x_test), n_codes=model.n_codes,
+        train_patches=record["train_examples"], test_patches=len(x_test), n_codes=model.n_codes,
         num_steps=model.num_steps, alpha=model.alpha, test_code_error=round(error, 4),
         optimal_code_mean_nonzeros=round(float(np.mean(np.sum(np.asarray(z_test) != 0, 1))), 2),
         ista_same_shrinkages_error=round(float(ista_errors[model.num_steps + 1]), 4),

@@ -7,17 +7,16 @@ calls :func:`train`, which runs ``tfzoo.train`` for one arm of a comparison — 
 budget and data limits — in a fresh temporary run directory, and returns the
 :class:`tfzoo.trainer.Run` (``model``, ``history``, ``metrics``, ``spent``, ``callbacks``).
 
-Measurement callbacks are not part of any recipe, and ``tfzoo.train`` takes callbacks only as recipe
-data (``CallbackSpec``: an importable class and JSON arguments). ``train(..., measure=[...])``
-therefore registers the live callback objects here and puts ``trained:Measurement`` specs in front of
-the recipe's own callbacks; the spec's ``from_recipe`` hands each object back to the trainer.
+Measurement callbacks are not part of any recipe: ``train(..., measure=[...])`` passes them to
+``tfzoo.train(callbacks=...)``, which runs such observers before the recipe's method callbacks.
 
 :class:`EpochClock` (always added by :func:`train`) times each epoch's training steps alone: the
 validation pass (``on_test_begin`` .. ``on_test_end``) and any evaluation it is asked to run are
 excluded, and, being the first callback, it stops its clock before the method callbacks' end-of-epoch
 diagnostics (e.g. ISSGD's variance traces). It adds to the logs, hence to ``run.history``:
 ``fit_wall_seconds`` and ``fit_cpu_seconds`` (training steps of that epoch, per-step callback work
-included) and, for every ``evaluate={name: (x, y)}`` split, ``<name>_<metric>``.
+included), ``fit_steps`` (the epoch's steps) and, for every ``evaluate={name: (x, y)}`` split,
+``<name>_<metric>``.
 """
 
 from __future__ import annotations
@@ -29,26 +28,6 @@ import time
 
 import keras
 import numpy as np
-
-_LIVE: dict = {}
-
-
-class Measurement:
-    """The recipe-side stand-in of a live measurement callback (see the module docstring)."""
-
-    @classmethod
-    def from_recipe(cls, context, key: str):
-        return _LIVE.pop(key)
-
-
-def measurement_spec(callback):
-    """A ``CallbackSpec`` that makes ``tfzoo.train`` use the live object ``callback``."""
-    from tfzoo.recipe import CallbackSpec
-
-    key = f"{type(callback).__name__}-{id(callback)}"
-    _LIVE[key] = callback
-    return CallbackSpec(f"{__name__}:Measurement", {"key": key})
-
 
 def _cpu() -> float:
     times = os.times()
@@ -72,7 +51,10 @@ class EpochClock(keras.callbacks.Callback):
         self._excluded = [0.0, 0.0]
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._excluded = (time.perf_counter(), _cpu()), [0.0, 0.0]
+        self._start, self._excluded, self._steps = (time.perf_counter(), _cpu()), [0.0, 0.0], 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps += 1
 
     def on_test_begin(self, logs=None):
         self._test = (time.perf_counter(), _cpu())
@@ -88,47 +70,35 @@ class EpochClock(keras.callbacks.Callback):
             return
         logs["fit_wall_seconds"] = time.perf_counter() - self._start[0] - self._excluded[0]
         logs["fit_cpu_seconds"] = _cpu() - self._start[1] - self._excluded[1]
+        logs["fit_steps"] = self._steps
         for name, (x, y) in self.evaluate.items():
             scores = self.model.evaluate(x, y, batch_size=self.batch_size, verbose=0, return_dict=True)
             for key, value in scores.items():
                 logs[f"{name}_{key}"] = float(value)
 
 
-def train(preset: str, *, measure=(), after=(), evaluate: dict | None = None, run_dir: str | None = None,
-          **kwargs):
-    """``tfzoo.train(preset, run_dir, **kwargs)`` with an :class:`EpochClock` and the live
-    ``measure`` callbacks in front of the recipe's callbacks (``recipe_overrides["callbacks"]`` if
-    given, else the preset's) and the live ``after`` callbacks behind them (to see what the method
-    callbacks did, e.g. the model after ``ExpectationMaximization.on_train_begin``). ``run_dir`` None:
-    a temporary directory, removed afterwards (the returned ``Run.model`` stays usable; its ``paths``
-    no longer exist). ``verbose`` defaults to 0. ``Run.callbacks`` holds the recipe's callbacks only."""
+def train(preset: str, *, measure=(), evaluate: dict | None = None, run_dir: str | None = None, **kwargs):
+    """``tfzoo.train(preset, run_dir, **kwargs)`` observed by an :class:`EpochClock` and the
+    ``measure`` callbacks (placed before the recipe's method callbacks: to see what those did at the
+    start of training, e.g. ``ExpectationMaximization``, observe ``on_epoch_begin`` of epoch 0).
+    ``run_dir`` None: a temporary directory, removed afterwards (the returned ``Run.model`` stays
+    usable; its ``paths`` no longer exist). ``verbose`` defaults to 0 and ``artifacts`` to False."""
     import tfzoo
 
-    recipe_overrides = dict(kwargs.pop("recipe_overrides", None) or {})
-    own = list(recipe_overrides.get("callbacks", tfzoo.get_preset(preset).recipe.callbacks))
-    front = [EpochClock(evaluate), *measure]
-    live = [*front, *after]
-    recipe_overrides["callbacks"] = [*(measurement_spec(c) for c in front), *own,
-                                     *(measurement_spec(c) for c in after)]
     kwargs.setdefault("verbose", 0)
+    kwargs.setdefault("artifacts", False)  # measurements need the model in memory, not its exports
     temporary = run_dir is None
     run_dir = tempfile.mkdtemp(prefix=f"tfzoo-benchmark-{preset}-") if temporary else run_dir
     try:
-        run = tfzoo.train(preset, run_dir, recipe_overrides=recipe_overrides, **kwargs)
+        return tfzoo.train(preset, run_dir, callbacks=[EpochClock(evaluate), *measure], **kwargs)
     finally:
-        for callback in live:  # not consumed when train refused its arguments
-            _LIVE.pop(f"{type(callback).__name__}-{id(callback)}", None)
         if temporary:
             shutil.rmtree(run_dir, ignore_errors=True)
-    if run.callbacks:  # the recipe's own method callbacks, as tfzoo.train returns them
-        run.callbacks = run.callbacks[len(front):len(front) + len(own)]
-    return run
 
 
 def epoch_steps(history: dict) -> list:
-    """Training steps of each epoch (from the cumulative ``steps`` of the history)."""
-    steps = [int(s) for s in history["steps"]]
-    return [b - a for a, b in zip([0] + steps[:-1], steps)]
+    """Training steps of each epoch (``fit_steps``, logged by :class:`EpochClock`)."""
+    return [int(n) for n in history["fit_steps"]]
 
 
 def seconds_per_step(history: dict, skip_first: bool = True, reduce=min) -> float:
@@ -146,13 +116,16 @@ def cumulative(values) -> list:
 
 def finished_run(run_dir: str, preset: str | None = None) -> dict:
     """A finished run directory's ``run.json`` (``run``), ``metrics.json`` (``metrics``: test
-    metrics, history, spent...) and trained model (``model``); ``preset`` checks what it holds."""
+    metrics, history, spent...), trained model (``model``) and the command(s) that trained it
+    (``command``); ``preset`` checks what it holds."""
     from tfzoo.trainer import load_run_model, read_metrics, read_run
 
     run = read_run(run_dir)
     if preset is not None and run["preset"] != preset:
         raise SystemExit(f"{run_dir} holds a run of {run['preset']!r}, not of {preset!r}")
-    return {"run": run, "metrics": read_metrics(run_dir), "model": load_run_model(run_dir)}
+    commands = run.get("commands") or [run.get("command")]
+    return {"run": run, "metrics": read_metrics(run_dir), "model": load_run_model(run_dir),
+            "command": " && ".join(c for c in commands if c)}
 
 
 def task_splits(preset: str, limit: int | None = None, seed: int = 0) -> dict:

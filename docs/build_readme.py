@@ -31,6 +31,27 @@ def models_table() -> str:
     return "\n".join(rows)
 
 
+def shipped_table() -> str:
+    """Every model in savedmodels/: the command that produced it, the budget it spent, what it measured."""
+    import json
+
+    root = os.path.join(HERE, "..", "savedmodels")
+    rows = ["| model | command (then `tfzoo export runs/NAME savedmodels/NAME`) | spent | test metrics (this export) |",
+            "|---|---|---|---|"]
+    for name in sorted(os.listdir(root)):
+        meta_path = os.path.join(root, name, "tfzoo.json")
+        if not os.path.exists(meta_path):
+            continue
+        with open(meta_path) as f:
+            meta = json.load(f)
+        spent = meta["spent"]
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in meta["metrics"].items())
+        rows.append(f"| [`{name}`](savedmodels/{name}/MODEL_CARD.md) | `{'`; `'.join(meta['training_commands'])}` | "
+                    f"{spent['epochs']} epochs, {spent['steps']:,} steps, {spent['cpu_seconds'] / 60:.1f} CPU min | "
+                    f"{metrics} |")
+    return "\n".join(rows)
+
+
 def main():
     families = [f for f in ORDER if os.path.exists(os.path.join(HERE, f"{f}.md"))]
     sections = []
@@ -48,6 +69,7 @@ def main():
         text = f.read()
     text = replace_block(text, "FAMILIES", "\n\n".join(sections))
     text = replace_block(text, "BENCHMARKS", tables)
+    text = replace_block(text, "SHIPPED", shipped_table())
     with open(README, "w") as f:
         f.write(text)
 

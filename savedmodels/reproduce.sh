@@ -5,7 +5,7 @@
 # stretches the wall clock without changing what a budget buys. Each model's MODEL_CARD.md states the
 # command that produced it and what the run measured.
 #
-#   bash savedmodels/reproduce.sh            # every model (about 2 CPU hours on a 2-core CPU)
+#   bash savedmodels/reproduce.sh            # every model (about 90 CPU minutes)
 #   bash savedmodels/reproduce.sh lenet-mnist realnvp-moons
 #   TFZOO_REPRODUCE=train bash savedmodels/reproduce.sh   # train only; TFZOO_REPRODUCE=export: export only
 set -euo pipefail
@@ -18,15 +18,15 @@ MODELS=(
   "shadownet-mnist-small --epochs 3"
   "lenet-mnist --cpu-budget 6m"
   "issgd-mnist-small --cpu-budget 7m"
-  "made-mnist --cpu-budget 6m"
-  "vae-mnist --cpu-budget 8m"
-  "convnet-mnist --cpu-budget 8m"
-  "sparseae-mnist --cpu-budget 5m"
-  "gan-mnist --cpu-budget 10m"
-  "gsn-mnist --cpu-budget 15m"
+  "made-mnist --cpu-budget 4m"
+  "vae-mnist --cpu-budget 5m"
+  "convnet-mnist --cpu-budget 5m"
+  "sparseae-mnist --cpu-budget 3m"
+  "gan-mnist --cpu-budget 6m"
+  "gsn-mnist --cpu-budget 10m"
   "lista-gaussian-m100"
   "lista-mnist-patches-m100"
-  "nice-mnist-small --epochs 200 --cpu-budget 15m"
+  "nice-mnist-small --epochs 200 --cpu-budget 8m"
   "realnvp-mnist --cpu-budget 30m"
 )
 

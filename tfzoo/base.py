@@ -44,7 +44,9 @@ class ZooModel(keras.Model):
     """Base class of tfzoo models.
 
     Subclasses set ``input_shape_per_example`` (a tuple, without the batch axis) and
-    ``input_dtype`` in ``__init__`` before building, and implement ``call``.
+    ``input_dtype`` in ``__init__`` before building, and implement ``call``; they declare the domain
+    of valid inputs (``input_values``, ``input_range``), what ``fit`` takes (``fit_targets``) and
+    their endpoints (:meth:`endpoints`).
     """
 
     input_shape_per_example: tuple = ()
@@ -74,7 +76,7 @@ class ZooModel(keras.Model):
     # ---------------------------------------------------------------- inputs
     def input_signature(self) -> list:
         """The ``tf.TensorSpec`` list of the ``serve`` endpoint (batch axis unknown)."""
-        return [tf.TensorSpec((None, *self.input_shape_per_example), self.input_dtype, name="x")]
+        return [self.data_arg().spec]
 
     def check_input(self, x, name: str = "x"):
         """Converts ``x`` to a tensor of the model's dtype, or raises :class:`InputError`.

@@ -130,6 +130,9 @@ def _parser():
                        formatter_class=formatter)
     d.add_argument("name", help="a preset with a published model (see `tfzoo pretrained list`)")
     d.add_argument("--force", action="store_true", help="download again even if cached (default: use the cache)")
+    k = pre.add_parser("pack", help="maintainers: pack the checkout's savedmodels/ as release assets and "
+                                    "record their SHA-256 in tfzoo/published.py", formatter_class=formatter)
+    k.add_argument("--into", default=os.path.join("dist", "pretrained"), help="where the archives go")
     return parser
 
 
@@ -207,8 +210,14 @@ def _pretrained(args):
         rows = pretrained.list_pretrained()
         if not rows:
             print("no trained model is available: none is cached, none is in a checkout, none is published")
+        print(f"{'name':28s} {'where':9s} {'MiB':>7s}  location")
         for row in rows:
-            print(f"{row['name']:28s} {row['where']:12s} {row['size_bytes'] / 2**20:7.2f} MiB  {row['sha256'] or ''}")
+            size = row["disk_bytes"] if row["disk_bytes"] is not None else row["size_bytes"]
+            print(f"{row['name']:28s} {row['where']:9s} {size / 2**20:7.2f}  {row['path'] or row['url']}")
+        return
+    if args.action == "pack":
+        for name, artifact in pretrained.pack_checkout(args.into).items():
+            print(f"{name:28s} {artifact.size_bytes / 2**20:7.2f} MiB  sha256 {artifact.sha256}")
         return
     print(pretrained.download(args.name, force=args.force))
 

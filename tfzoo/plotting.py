@@ -26,6 +26,22 @@ def tile_images(images, columns: int) -> np.ndarray:
     return grid
 
 
+def density_and_samples(model, ax, points, title: str, n_samples: int = 500, seed: int = 0,
+                        grid_size: int = 150):
+    """A 2-D model's ``log p(x)`` on a grid around ``points`` (clipped 10 nats below its maximum) with
+    ``n_samples`` of its samples on top (``model.log_prob(x)``, ``model.sample(n, seed)``)."""
+    lo, hi = points.min(0) - 0.5, points.max(0) + 0.5
+    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], grid_size), np.linspace(lo[1], hi[1], grid_size))
+    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
+    log_density = np.reshape(np.asarray(model.log_prob(grid)), gx.shape)
+    samples = np.asarray(model.sample(n_samples, seed))
+    ax.contourf(gx, gy, np.maximum(log_density, log_density.max() - 10), levels=30, cmap="viridis")
+    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="w")
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_title(title)
+
+
 #: History entries that are bookkeeping of the run (tfzoo.callbacks.BudgetStop), not learning curves.
 BOOKKEEPING = ("steps", "cpu_seconds", "epoch_wall_seconds", "epoch_cpu_seconds", "learning_rate")
 

@@ -32,7 +32,10 @@ mirror, an internal server, a local ``file://`` folder of archives) and otherwis
 wrong size or SHA-256, an unsafe archive) raises :class:`DownloadError` and leaves nothing in the
 cache.
 
-Publishing a model (maintainers)::
+Publishing the checkout's models (maintainers): ``tfzoo pretrained pack`` (:func:`pack_checkout`)
+packs every ``savedmodels/<name>/`` into ``dist/pretrained/<name>.tar.gz`` (the release assets to
+upload) and rewrites :mod:`tfzoo.published`, the table of their Artifacts that the registry attaches
+to the presets (``Preset.pretrained``)::
 
     sha256, size = pack("savedmodels/realnvp-mnist", "dist/pretrained/realnvp-mnist.tar.gz")
     Artifact(url="{base}/realnvp-mnist.tar.gz", sha256=sha256, size_bytes=size)
@@ -65,7 +68,7 @@ import tfzoo
 from tfzoo import registry
 
 __all__ = ["DEFAULT_BASE_URL", "DownloadError", "cache_dir", "download", "find", "list_pretrained",
-           "load_pretrained", "pack"]
+           "load_pretrained", "pack", "pack_checkout"]
 
 DEFAULT_BASE_URL = "https://github.com/tfzoo/tfzoo/releases/download/v{version}"
 BASE_URL_ENV = "TFZOO_PRETRAINED_BASE_URL"
@@ -520,3 +523,25 @@ def list_pretrained() -> list[dict]:
             "disk_bytes": _disk_bytes(path) if path else None,
         })
     return entries
+
+
+def pack_checkout(into: str = os.path.join("dist", "pretrained")) -> dict:
+    """Packs every model of the checkout's ``savedmodels/`` into ``into`` and rewrites the Artifact
+    table :mod:`tfzoo.published`; returns ``{name: Artifact}``. Only from a source checkout."""
+    root = _checkout_root()
+    if root is None:
+        raise RuntimeError("tfzoo pretrained pack runs from a source checkout (with setup.cfg and savedmodels/)")
+    artifacts = {}
+    for name in sorted(os.listdir(os.path.join(root, "savedmodels"))):
+        directory = os.path.join(root, "savedmodels", name)
+        if name in registry.list_models() and os.path.exists(os.path.join(directory, "saved_model.pb")):
+            sha256, size = pack(directory, os.path.join(into, f"{name}.tar.gz"))
+            artifacts[name] = registry.Artifact(url=f"{{base}}/{name}.tar.gz", sha256=sha256, size_bytes=size)
+    rows = "".join(f"    {name!r}: Artifact({a.url!r}, {a.sha256!r}, {a.size_bytes}),\n"
+                   for name, a in artifacts.items())
+    table = (f'"""The published trained models: release assets made by ``tfzoo pretrained pack`` from\n'
+             f'``savedmodels/`` (generated; do not edit). The registry attaches each to its preset.\n"""\n\n'
+             f"from tfzoo.registry import Artifact\n\nARTIFACTS = {{\n{rows}}}\n")
+    with open(os.path.join(root, "tfzoo", "published.py"), "w") as f:
+        f.write(table)
+    return artifacts

@@ -122,7 +122,14 @@ _DISCOVERED = False
 
 
 def register(preset: Preset) -> Preset:
-    """Adds a preset; registering the same name twice with a different preset is an error."""
+    """Adds a preset; registering the same name twice with a different preset is an error.
+
+    A preset without ``pretrained`` gets the Artifact that :mod:`tfzoo.published` lists for its name."""
+    if preset.pretrained is None:
+        from tfzoo.published import ARTIFACTS
+
+        if preset.name in ARTIFACTS:
+            preset = dataclasses.replace(preset, pretrained=ARTIFACTS[preset.name])
     existing = _PRESETS.get(preset.name)
     if existing is not None and existing != preset:
         raise ValueError(f"preset {preset.name!r} is already registered with different contents")

@@ -11,8 +11,9 @@ Example:
     >>> model = tfzoo.create_model("mog-2d")                       # doctest: +SKIP
     >>> sorted(testing.example_inputs(model))                      # doctest: +SKIP
     ['log_prob', 'sample', 'serve']
-    >>> testing.example_inputs(model)["sample"]                    # doctest: +SKIP
-    (3, 0)
+    >>> n, seed = testing.example_inputs(model)["sample"]          # doctest: +SKIP
+    >>> int(n), seed.dtype                                         # doctest: +SKIP
+    (3, dtype('int32'))
 
 The fresh-process checks run a second Python process, so that a reloaded SavedModel is shown to work without
 tfzoo (``block_tfzoo=True`` makes ``import tfzoo`` fail there) and a ``.keras`` file to reload
@@ -119,6 +120,28 @@ try:
 except ImportError:
     pass
 """
+
+
+def mock_tfds_task(task_name: str, num_examples: int):
+    """``tfds.testing.mock_data`` for a TFDS task, offline: random examples of the task's shape.
+
+    TFDS declares ``downsampled_imagenet``'s images as ``(None, None, 3)``, so its default mock draws
+    random sizes; for such tasks every example here has the task's per-example shape instead.
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    from tfzoo.datasets import get_task
+
+    shape = get_task(task_name).shape
+    if not task_name.startswith("imagenet"):
+        return tfds.testing.mock_data(num_examples=num_examples)
+
+    def as_dataset(self, split, **kwargs):
+        images = np.random.default_rng(len(split)).integers(0, 256, (num_examples, *shape), dtype=np.uint8)
+        return tf.data.Dataset.from_tensor_slices({"image": images})
+
+    return tfds.testing.mock_data(num_examples=num_examples, as_dataset_fn=as_dataset)
 
 
 def run_in_fresh_python(code: str, *, block_tfzoo: bool = False, timeout: float = 600, cwd=None) -> str:

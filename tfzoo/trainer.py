@@ -247,6 +247,21 @@ def read_metrics(run_dir: str) -> dict | None:
 
 
 # ----------------------------------------------------------------------------------- workers
+def _check_chief_tf_config(text: str):
+    """``TF_CONFIG`` must describe a cluster with ``ps`` and ``worker`` jobs, this task being the chief."""
+    try:
+        config = json.loads(text)
+        task_type, cluster = config["task"]["type"], config["cluster"]
+    except (ValueError, KeyError, TypeError):
+        raise ArgumentError(f"TF_CONFIG must be JSON with 'cluster' and 'task': {{'type', 'index'}}, got {text!r}") from None
+    if task_type != "chief":
+        raise ArgumentError(f"TF_CONFIG: tfzoo train runs the ISSGD master, whose task type must be 'chief', "
+                            f"got {task_type!r}; start the ps and worker tasks with python -m tfzoo.issgd.distributed")
+    missing = [job for job in ("chief", "ps", "worker") if not cluster.get(job)]
+    if missing:
+        raise ArgumentError(f"TF_CONFIG: the cluster needs the jobs chief, ps and worker; {missing} missing")
+
+
 def _real_workers(workers: int | None):
     """Norm workers for ISSGD: the ``TF_CONFIG`` cluster if set, else ``workers`` local processes."""
     if not workers and "TF_CONFIG" not in os.environ:
@@ -256,12 +271,7 @@ def _real_workers(workers: int | None):
     from tfzoo.issgd.distributed import DistributedNormWorkers, LocalCluster
 
     if "TF_CONFIG" in os.environ:
-        resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
-        if resolver.task_type != "chief":
-            raise ArgumentError(f"TF_CONFIG: tfzoo train runs the ISSGD master, whose task type must be "
-                                f"'chief', got {resolver.task_type!r}; start the ps and worker tasks with "
-                                "python -m tfzoo.issgd.distributed")
-        return DistributedNormWorkers(resolver), None
+        return DistributedNormWorkers(tf.distribute.cluster_resolver.TFConfigClusterResolver()), None
     cluster = LocalCluster(num_workers=workers)
     return DistributedNormWorkers(cluster.cluster_resolver()), cluster
 
@@ -272,7 +282,8 @@ def train(preset: str, run_dir: str | None = None, *, epochs: int | None = None,
           data_dir: str | None = None, source: str | None = None, seed: int = 0, strategy=None,
           overrides: dict | None = None, recipe_overrides: dict | None = None,
           limit_train: int | None = None, limit_eval: int | None = None, workers: int | None = None,
-          verbose: int | str = "auto", command: str | None = None) -> Run:
+          callbacks: list | None = None, artifacts: bool = True, verbose: int | str = "auto",
+          command: str | None = None) -> Run:
     """Trains preset ``preset`` in ``run_dir`` (default ``runs/<preset>``); returns a :class:`Run`.
 
     Args:
@@ -291,6 +302,11 @@ def train(preset: str, run_dir: str | None = None, *, epochs: int | None = None,
         limit_train, limit_eval: use only the first examples of the training / evaluation splits.
         workers: ISSGD presets: this many real norm-worker processes on this machine (a
             ``TF_CONFIG`` cluster is used instead when that variable is set); default simulated.
+        callbacks: observers of the training (measurements, extra logging), run before the recipe's
+            method callbacks; they must not change what is trained (they are not part of the run's
+            identity, so a resumed run may use others).
+        artifacts: write the SavedModel, the ``.keras`` file and the picture (False: only the
+            checkpoint and ``metrics.json``, for measurements that need the trained model in memory).
         verbose: Keras verbosity; ``"auto"`` is a progress bar on a terminal and one line per epoch
             otherwise.
         command: the command line recorded in ``run.json`` (the CLI passes its own).
@@ -312,9 +328,13 @@ def train(preset: str, run_dir: str | None = None, *, epochs: int | None = None,
     _positive_int("limit_train", limit_train)
     _positive_int("limit_eval", limit_eval)
     _positive_int("workers", workers)
+    if recipe.callback("StaleImportanceWeights") and "TF_CONFIG" in os.environ:
+        _check_chief_tf_config(os.environ["TF_CONFIG"])
     if workers and not recipe.callback("StaleImportanceWeights"):
         raise ArgumentError(f"workers={workers}: only ISSGD presets use norm workers; {preset_name} "
                             "has no StaleImportanceWeights callback in its recipe")
+    if not isinstance(artifacts, bool):
+        raise ArgumentError(f"artifacts must be True or False, got {artifacts!r}")
     if verbose not in ("auto", 0, 1, 2):
         raise ArgumentError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
     overrides = dict(overrides or {})
@@ -351,7 +371,8 @@ def train(preset: str, run_dir: str | None = None, *, epochs: int | None = None,
             seed=seed, limit_train=limit_train, limit_eval=limit_eval))
         _record_command(run_dir, identity, preset.task, data_dir, command)
         return _train_locked(preset, recipe, budget, data, run_dir, seed=seed, strategy=strategy,
-                             overrides=overrides, workers=workers, verbose=verbose)
+                             overrides=overrides, workers=workers, observers=list(callbacks or []),
+                             artifacts=artifacts, verbose=verbose)
 
 
 def _record_command(run_dir: str, identity: dict, task: str, data_dir, command: str):
@@ -373,7 +394,8 @@ def _python_command(preset_name: str, run_dir: str, locals_: dict) -> str:
     return f"tfzoo.train({preset_name!r}, {run_dir!r}{', ' + arguments if arguments else ''})"
 
 
-def _train_locked(preset, recipe, budget, data, run_dir, *, seed, strategy, overrides, workers, verbose) -> Run:
+def _train_locked(preset, recipe, budget, data, run_dir, *, seed, strategy, overrides, workers, observers,
+                  artifacts, verbose) -> Run:
     import contextlib
 
     import keras
@@ -403,7 +425,7 @@ def _train_locked(preset, recipe, budget, data, run_dir, *, seed, strategy, over
             train_ds = make_dataset(x_train, y_train, batch_size=recipe.batch_size, shuffle_seed=seed,
                                     epochs=recipe.epochs, initial_epoch=initial_epoch, drop_remainder=True)
         val_ds = make_dataset(*data["validation"], batch_size=recipe.batch_size)
-        callbacks = [StopOnNaN(), *_schedule_callbacks(recipe), *method_callbacks, budget_stop, resume,
+        callbacks = [StopOnNaN(), *_schedule_callbacks(recipe), *observers, *method_callbacks, budget_stop, resume,
                      keras.callbacks.TensorBoard(os.path.join(run_dir, "logs"))]
         if initial_epoch < recipe.epochs and not budget_stop.exhausted():
             model.fit(train_ds, epochs=recipe.epochs, initial_epoch=initial_epoch, steps_per_epoch=steps,
@@ -412,7 +434,7 @@ def _train_locked(preset, recipe, budget, data, run_dir, *, seed, strategy, over
             for callback in method_callbacks:
                 callback.set_model(model)
                 callback.on_train_end()
-        run = _finish(model, preset, recipe, budget, data, run_dir, resume.history, budget_stop)
+        run = _finish(model, preset, recipe, budget, data, run_dir, resume.history, budget_stop, artifacts)
         run.callbacks = method_callbacks
         return run
     finally:
@@ -443,7 +465,7 @@ def _verbosity(verbose):
     return 1 if sys.stdout.isatty() else 2
 
 
-def _finish(model, preset, recipe, budget, data, run_dir, history, budget_stop) -> Run:
+def _finish(model, preset, recipe, budget, data, run_dir, history, budget_stop, artifacts: bool) -> Run:
     from tfzoo.datasets import make_dataset
     from tfzoo.plotting import save_result_figure
     from tfzoo.savedmodel import export
@@ -452,16 +474,17 @@ def _finish(model, preset, recipe, budget, data, run_dir, history, budget_stop) 
                              verbose=0)
     metrics = {k: float(v) for k, v in metrics.items()}
     paths = dict(run_dir=run_dir, checkpoint=os.path.join(run_dir, "checkpoint"),
-                 tensorboard=os.path.join(run_dir, "logs"), keras=os.path.join(run_dir, "model.keras"),
-                 savedmodel=os.path.join(run_dir, "savedmodel"), picture=os.path.join(run_dir, "result.png"),
-                 metrics=os.path.join(run_dir, METRICS_FILE))
-    temporary = {k: paths[k] + _TEMPORARY_MARK for k in ("keras", "savedmodel", "picture")}
-    model.save(temporary["keras"] + ".keras")
-    os.replace(temporary["keras"] + ".keras", paths["keras"])
-    export(model, temporary["savedmodel"])
-    _replace(temporary["savedmodel"], paths["savedmodel"])
-    save_result_figure(temporary["picture"] + ".png", model, data, history)
-    os.replace(temporary["picture"] + ".png", paths["picture"])
+                 tensorboard=os.path.join(run_dir, "logs"), metrics=os.path.join(run_dir, METRICS_FILE))
+    if artifacts:
+        paths.update(keras=os.path.join(run_dir, "model.keras"), savedmodel=os.path.join(run_dir, "savedmodel"),
+                     picture=os.path.join(run_dir, "result.png"))
+        temporary = {k: paths[k] + _TEMPORARY_MARK for k in ("keras", "savedmodel", "picture")}
+        model.save(temporary["keras"] + ".keras")
+        os.replace(temporary["keras"] + ".keras", paths["keras"])
+        export(model, temporary["savedmodel"])
+        _replace(temporary["savedmodel"], paths["savedmodel"])
+        save_result_figure(temporary["picture"] + ".png", model, data, history)
+        os.replace(temporary["picture"] + ".png", paths["picture"])
     spent = budget_stop.spent()
     write_json_atomically(paths["metrics"], {
         "test": metrics, "history": history, "spent": spent, "paths": paths,
@@ -499,6 +522,8 @@ def load_run_model(run_dir: str):
     if read_metrics(run_dir) is None:
         raise OutputDirectoryError(f"the run in {run_dir} has not finished: train it to the end first "
                                    f"(the same `tfzoo train` command resumes it)")
+    if not os.path.exists(os.path.join(run_dir, "model.keras")):
+        raise OutputDirectoryError(f"the run in {run_dir} was trained with artifacts=False: it has no model file")
     registry.get_preset(run["preset"]).model_class()
     model = keras.models.load_model(os.path.join(run_dir, "model.keras"))
     model.preset_name = run["preset"]

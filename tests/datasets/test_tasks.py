@@ -23,6 +23,7 @@ from tfzoo.datasets import (
     lsun_resize_crop,
 )
 from tfzoo.datasets import images, tfds_io
+from tfzoo.testing import mock_tfds_task
 
 SPLITS = ("train", "validation", "test")
 NEW_TASKS = ["cifar10", "cifar100", "svhn", "imagenet32", "imagenet64", "celeba64", "lsun-bedroom", "lsun-tower",
@@ -114,18 +115,6 @@ def tfds_calls(monkeypatch):
     return calls
 
 
-def _square_images(size):
-    """An ``as_dataset_fn`` for mock_data: 5 examples of size x size x 3 images (ImageNet's TFDS feature
-    is declared (None, None, 3), so the default mock draws random sizes)."""
-    import tensorflow as tf
-
-    def as_dataset(self, split, **kwargs):
-        x = np.random.default_rng(len(split)).integers(0, 256, (5, size, size, 3), dtype=np.uint8)
-        return tf.data.Dataset.from_tensor_slices({"image": x})
-
-    return as_dataset
-
-
 def _check_splits(splits, task, n):
     for split in SPLITS:
         x, y = splits[split]
@@ -143,8 +132,7 @@ def test_tfds_tasks_under_mock_data(name, tfds_calls):
 
     task = get_task(name)
     assert "tfds" in task.sources
-    mock = {"as_dataset_fn": _square_images(task.shape[0])} if name.startswith("imagenet") else {}
-    with tfds.testing.mock_data(num_examples=5, **mock):
+    with mock_tfds_task(name, 5):
         _check_splits(load_task(name, source="tfds", limit=3), task, 3)
         if name == "cifar10":
             _check_splits(load_task(name, source="tfds"), task, 5)  # the mock has 5 examples per split

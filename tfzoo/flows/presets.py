@@ -85,8 +85,8 @@ register(Preset(
 # example of L1693–1699); ImageNet 32x32 squeezes to 4x4 (L = 4); CIFAR-10 "downscale[s] only once"
 # with 8 residual blocks and 64 feature maps. The test_config is a tiny stand-in.
 _TABLE_5_2 = f"{_PAPER}:1641-1650"
-_TINY = dict(input_shape=(4, 4, 3), num_scales=2, num_blocks=0, feature_maps=4)
-_TINY_PARAMS = 14399
+_TINY = dict(num_scales=2, num_blocks=0, feature_maps=4)  # the preset's image shape, so its task's data fit
+_TINY_PARAMS = 14399  # convolutions: the same count at 32x32 and 64x64
 
 for _name, _task, _shape, _scales, _blocks, _fmaps, _test, _train, _params, _data in [
     ("realnvp-cifar10", "cifar10", (32, 32, 3), 2, 8, 64, 3.49, None, 18544779, "CIFAR-10 (test set)"),

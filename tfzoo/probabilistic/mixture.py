@@ -183,6 +183,8 @@ class ExpectationMaximization(keras.callbacks.Callback):
             ``(x, ...)`` tuples).
         seed: picks the initial data points of ``init="data"``.
         initial_epoch: the epoch training starts at; EM is skipped when it is positive.
+        min_variance: added to each covariance's diagonal after every M-step (see
+            :meth:`GaussianMixtureModel.fit_em`; 0 is exact EM).
 
     After EM ran, :attr:`log_likelihoods` holds the mean log-likelihood before each EM step and after
     the last (``fit_em``'s return value) and :attr:`ran` is ``True``.
@@ -199,8 +201,11 @@ class ExpectationMaximization(keras.callbacks.Callback):
     """
 
     def __init__(self, iterations: int = 100, init: str = "data", *, x=None, seed: int = 0,
-                 initial_epoch: int = 0):
+                 initial_epoch: int = 0, min_variance: float = 0.0):
         super().__init__()
+        if not min_variance >= 0:
+            raise ValueError(f"min_variance must be >= 0, got {min_variance}")
+        self.min_variance = float(min_variance)
         if int(iterations) < 0:
             raise ValueError(f"iterations must be >= 0, got {iterations}")
         if init not in ("current", "data"):
@@ -235,7 +240,7 @@ class ExpectationMaximization(keras.callbacks.Callback):
             raise ValueError("ExpectationMaximization needs the training inputs: pass x=... (the trainer "
                              "passes them through from_recipe)")
         self.log_likelihoods = self.model.fit_em(self._inputs(), iterations=self.iterations, init=self.init,
-                                                 seed=self.seed)
+                                                 seed=self.seed, min_variance=self.min_variance)
         self.ran = True
 
 

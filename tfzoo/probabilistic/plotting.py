@@ -15,21 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfzoo.plotting import tile_images
-
-
-def mixture_density(model, ax, points, n_samples: int = 500, seed: int = 0, grid_size: int = 150):
-    """``log p(x)`` on a grid around ``points`` (clipped at -10 nats) and ``n_samples`` samples."""
-    lo, hi = points.min(0) - 0.5, points.max(0) + 0.5
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], grid_size), np.linspace(lo[1], hi[1], grid_size))
-    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
-    log_density = np.reshape(np.asarray(model.log_prob(grid)), gx.shape)
-    samples = np.asarray(model.sample(n_samples, seed))
-    ax.contourf(gx, gy, np.maximum(log_density, -10), levels=30, cmap="viridis")
-    ax.scatter(samples[:, 0], samples[:, 1], s=3, c="w")
-    ax.set_xlim(lo[0], hi[0])
-    ax.set_ylim(lo[1], hi[1])
-    ax.set_title("log p(x) and samples (cf. Dinh 2018, Fig. 4.1)")
+from tfzoo.plotting import density_and_samples, tile_images
 
 
 def image_grid(ax, images, title: str):
@@ -48,7 +34,7 @@ def panel(model, ax, data) -> bool:
     if isinstance(model, GaussianMixtureModel):
         if model.dim != 2:
             return False
-        mixture_density(model, ax, np.asarray(data["test"][0]))
+        density_and_samples(model, ax, np.asarray(data["test"][0]), "log p(x) and samples (cf. Dinh 2018, Fig. 4.1)")
         return True
     if isinstance(model, MADE) and images:
         image_grid(ax, model.sample(16, 0), "MADE samples")

@@ -14,8 +14,10 @@ register(Preset(
     task="moons",
     recipe=Recipe(optimizer="adam", learning_rate=1e-2, batch_size=500, epochs=30,
                   callbacks=(CallbackSpec("tfzoo.probabilistic.mixture:ExpectationMaximization",
-                                          dict(iterations=100, init="data")),),
+                                          dict(iterations=100, init="data", min_variance=1e-6)),),
                   notes="100 EM iterations from K distinct data points (before the first epoch; L1119-1127), "
+                        "with 1e-6 added to the covariance diagonals so no component collapses onto one "
+                        "point (scikit-learn's reg_covar) [not in paper]; "
                         "then the Adam epochs fine-tune; K = 8, the two-moons data, Adam and the EM iteration "
                         "count [not in paper]: the thesis's Fig. 4.1 gives no parameters (004 L1096)"),
     citation="004_6b1d8905d771edf8.txt:1090-1129",
