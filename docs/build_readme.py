@@ -31,8 +31,9 @@ def models_table() -> str:
     return "\n".join(rows)
 
 
-def shipped_table() -> str:
-    """Every model in savedmodels/: the command that produced it, the budget it spent, what it measured."""
+def shipped_table(family: str | None = None, link_prefix: str = "") -> str:
+    """The models in savedmodels/ (of ``family``, or all): the command that produced each, the budget it
+    spent and what it measured."""
     import json
 
     root = os.path.join(HERE, "..", "savedmodels")
@@ -44,9 +45,11 @@ def shipped_table() -> str:
             continue
         with open(meta_path) as f:
             meta = json.load(f)
+        if family is not None and meta["class"].split(".")[1] != family:
+            continue
         spent = meta["spent"]
         metrics = ", ".join(f"{k} {v:.4g}" for k, v in meta["metrics"].items())
-        rows.append(f"| [`{name}`](savedmodels/{name}/MODEL_CARD.md) | `{'`; `'.join(meta['training_commands'])}` | "
+        rows.append(f"| [`{name}`]({link_prefix}savedmodels/{name}/MODEL_CARD.md) | `{'`; `'.join(meta['training_commands'])}` | "
                     f"{spent['epochs']} epochs, {spent['steps']:,} steps, {spent['cpu_seconds'] / 60:.1f} CPU min | "
                     f"{metrics} |")
     return "\n".join(rows)
@@ -72,6 +75,21 @@ def main():
     text = replace_block(text, "SHIPPED", shipped_table())
     with open(README, "w") as f:
         f.write(text)
+    for family in families:  # each family's shipped models in its own docs page
+        path = os.path.join(HERE, f"{family}.md")
+        with open(path) as f:
+            page = f.read()
+        table = shipped_table(family, link_prefix="../")
+        if table.count("\n") < 2:
+            continue
+        if "<!-- SHIPPED -->" not in page:
+            page = page.rstrip() + (
+                "\n\n## Shipped models (`savedmodels/`)\n\nRe-produced with the one training path "
+                "(`tfzoo train`, then `tfzoo export`; `bash savedmodels/reproduce.sh NAME`). What each "
+                "run spent and measured, from its `tfzoo.json` (numbers quoted elsewhere on this page for "
+                "earlier exports were measured by the benchmark scripts that produced those):\n\n<!-- SHIPPED -->\n")
+        with open(path, "w") as f:
+            f.write(replace_block(page, "SHIPPED", table) + ("" if page.endswith("\n") else "\n"))
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ import tfzoo
 from tfzoo import testing
 from tfzoo.datasets import get_task
 
+#: One xdist worker runs this module, so its session fixture trains every preset once, not once per worker.
+pytestmark = pytest.mark.xdist_group("registry")
+
 NAMES = tfzoo.list_models()
 TRAIN_EXAMPLES, EVAL_EXAMPLES, BATCH, STEPS = 16, 8, 4, 2
 

@@ -76,3 +76,16 @@ def test_shipped_classifiers_reproduce_their_cards_test_accuracy_without_tfzoo(m
         accuracy = np.mean(np.asarray(predictions[name]) == mnist.y_test)
         assert abs(accuracy - metadata["metrics"]["accuracy"]) < 6e-5, \
             f"{name}: card says {metadata['metrics']['accuracy']}, measured {accuracy}"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_published_artifact_is_the_packed_checkout_model(name, tmp_path):
+    """``tfzoo pretrained download NAME`` serves exactly the checkout's model (the same SHA-256)."""
+    import tfzoo
+    from tfzoo.pretrained import pack
+
+    artifact = tfzoo.get_preset(name).pretrained
+    assert artifact is not None, f"{name}: run `tfzoo pretrained pack` to publish it"
+    assert artifact.url == f"{{base}}/{name}.tar.gz"
+    assert pack(os.path.join(REPO, "savedmodels", name), str(tmp_path / f"{name}.tar.gz")) == \
+        (artifact.sha256, artifact.size_bytes)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import numbers
 
 import keras
 import numpy as np
@@ -78,31 +79,76 @@ class ZooModel(keras.Model):
         """The ``tf.TensorSpec`` list of the ``serve`` endpoint (batch axis unknown)."""
         return [self.data_arg().spec]
 
+    def describe(self) -> str:
+        """``Class (preset)``: how error messages name this model."""
+        return f"{type(self).__name__}{' (' + self.preset_name + ')' if self.preset_name else ''}"
+
+    def shape_message(self, name: str = "x") -> str:
+        """The text of a wrong-shape error, up to the shape received (shared by the Python and graph checks)."""
+        return (f"{self.describe()}: input {name!r} must have shape "
+                f"{(None, *self.input_shape_per_example)} (batch first), got")
+
     def check_input(self, x, name: str = "x"):
         """Converts ``x`` to a tensor of the model's dtype, or raises :class:`InputError`.
 
         The check is on static shapes and dtypes, so it costs nothing inside a traced function.
         """
-        expected = (None, *self.input_shape_per_example)
-        what = f"{type(self).__name__}{' (' + self.preset_name + ')' if self.preset_name else ''}"
         dtype = getattr(x, "dtype", None)
         if dtype is None:
             x = np.asarray(x)
-            dtype = x.dtype
+        self.check_input_shape(x.shape, x.dtype, name)
+        return tf.cast(x, self.input_dtype)
+
+    def check_input_shape(self, shape, dtype, name: str = "x"):
+        """:meth:`check_input` without the conversion: raises :class:`InputError` for a wrong dtype
+        or (static) shape."""
+        expected = (None, *self.input_shape_per_example)
         dtype = tf.as_dtype(dtype)
         if not (dtype.is_floating or dtype.is_integer):
             raise InputError(
-                f"{what}: input {name!r} must be a real or integer array of shape {expected}, "
+                f"{self.describe()}: input {name!r} must be a real or integer array of shape {expected}, "
                 f"got dtype {dtype.name}"
             )
-        shape = tuple(x.shape)
+        shape = tuple(shape)
         if len(shape) != len(expected) or any(
             e is not None and s is not None and s != e for s, e in zip(shape, expected)
         ):
-            raise InputError(
-                f"{what}: input {name!r} must have shape {expected} (batch first), got {shape}"
-            )
-        return tf.cast(x, self.input_dtype)
+            raise InputError(f"{self.shape_message(name)} {shape}")
+
+    def outside_support_to_minus_inf(self, x, log_p):
+        """``log_p`` with ``-inf`` for the examples of ``x`` outside the model's support (the density is
+        0 there), as the flows do: binary models (``input_values == "binary"``) accept only 0 and 1,
+        ``"integers"`` and bounded ``"uniform"`` models only ``input_range``; NaN is outside every support."""
+        x = tf.convert_to_tensor(x)
+        axes = list(range(1, len(x.shape)))
+        if self.input_values == "binary":
+            inside = (x == 0) | (x == 1)
+        elif self.input_values in ("integers", "uniform") and getattr(self, "input_range_is_support", False):
+            low, high = self.input_range
+            inside = (x >= low) & (x <= high)
+        else:
+            inside = tf.math.is_finite(x)
+        inside = tf.reduce_all(inside, axis=axes) if axes else inside
+        return tf.where(inside, log_p, tf.constant(-np.inf, log_p.dtype))
+
+    def check_count(self, value, name: str = "n", minimum: int = 0):
+        """Raises :class:`InputError` unless ``value`` is an integer ``>= minimum`` (a number of samples,
+        chain steps or draws). Python numbers, NumPy values and eager tensors are checked by value;
+        a symbolic tensor only by dtype (the exported endpoints check its value in the graph)."""
+        message = count_message(self, name, minimum)
+        dtype = getattr(value, "dtype", None)
+        if dtype is not None and not tf.as_dtype(dtype).is_integer:
+            raise InputError(f"{message} {value!r} of dtype {tf.as_dtype(dtype).name}")
+        if isinstance(value, tf.Tensor) and not tf.executing_eagerly():
+            return value
+        if isinstance(value, tf.Tensor):
+            value = value.numpy()
+        if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) \
+                or np.ndim(value) != 0:
+            raise InputError(f"{message} {value!r}")
+        if value < minimum:
+            raise InputError(f"{message} {value!r}")
+        return value
 
     # ----------------------------------------------- the domain of valid inputs
     #: The values a valid input takes (the ``"data"`` domain of :class:`Arg`): ``"uniform"`` (reals
@@ -152,7 +198,123 @@ class ZooModel(keras.Model):
 
     def export_endpoints(self) -> dict:
         """Endpoint name -> ``(function, input_signature)`` for :func:`tfzoo.export`, from :meth:`endpoints`."""
-        return {name: (endpoint.fn, endpoint.signature) for name, endpoint in self.endpoints().items()}
+        return {name: (checked_endpoint(self, name, endpoint), endpoint.signature)
+                for name, endpoint in self.endpoints().items()}
+
+    # ---------------------------------------------------------------- fit
+    def check_fit_data(self, x, y=None):
+        """Refuses, before Keras traces anything, training data ``fit`` cannot use: a wrong input shape
+        or dtype, no examples, ``len(x) != len(y)``, labels outside ``[0, num_classes)``. Only arrays
+        are checked (a ``tf.data.Dataset`` or generator is left to the traced checks)."""
+        if x is None or isinstance(x, (tf.data.Dataset, dict)) or not hasattr(x, "__len__"):
+            return
+        if isinstance(x, (list, tuple)):
+            if not x or not hasattr(x[0], "shape"):
+                x = np.asarray(x)
+            else:
+                return
+        if not hasattr(x, "shape"):
+            return
+        self.check_input_shape(x.shape, x.dtype, "x")
+        if len(x) == 0:
+            raise InputError(f"{self.describe()}: fit got an empty data set (x has 0 examples, "
+                             f"shape {tuple(x.shape)}); pass at least one example")
+        if y is None or not hasattr(y, "__len__") or isinstance(y, (dict, tf.data.Dataset)):
+            return
+        if len(y) != len(x):
+            raise InputError(f"{self.describe()}: fit got {len(x)} inputs x but {len(y)} targets y; "
+                             "len(x) must equal len(y)")
+        if self.fit_targets == "labels" and getattr(self, "num_classes", None) is not None:
+            labels = np.asarray(y)
+            if labels.size and (not np.issubdtype(labels.dtype, np.number) or
+                                np.any(labels != np.round(labels)) or labels.min() < 0 or
+                                labels.max() >= self.num_classes):
+                bad = labels[(labels < 0) | (labels >= self.num_classes) | (labels != np.round(labels))] \
+                    if np.issubdtype(labels.dtype, np.number) else labels
+                raise InputError(f"{self.describe()}: labels y must be integers in [0, {self.num_classes}), "
+                                 f"got {np.unique(bad)[:10].tolist()}")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """``keras.Model.fit`` with the data checked first (:meth:`check_fit_data`) and a
+        :class:`tfzoo.callbacks.StopOnNaN` callback unless the caller passed one. A refused ``fit``
+        leaves the model usable: the half-traced train function is discarded."""
+        from tfzoo.callbacks import StopOnNaN
+
+        self.check_fit_data(x, y)
+        if len(args) < 5:  # callbacks not passed positionally
+            callbacks = kwargs.get("callbacks")
+            callbacks = list(callbacks) if callbacks is not None else []
+            if not any(isinstance(c, StopOnNaN) for c in callbacks):
+                callbacks.append(StopOnNaN())
+            kwargs["callbacks"] = callbacks
+        try:
+            return super().fit(x, y, *args, **kwargs)
+        except (InputError, tf.errors.InvalidArgumentError):
+            self.train_function = None
+            self.test_function = None
+            self.predict_function = None
+            raise
+
+
+def count_message(model: ZooModel, name: str, minimum: int = 0) -> str:
+    """The text of a wrong count/steps/k error, up to the value received."""
+    return f"{model.describe()}: argument {name!r} must be an integer >= {minimum}, got"
+
+
+def _graph_checks(model: ZooModel, endpoint: str, args, values) -> list:
+    """The in-graph assertions of one endpoint call, from its arguments' domains (see :class:`Arg`)."""
+    checks = []
+    data = None
+    for arg, value in zip(args, values):
+        static = [d for d in arg.spec.shape[1:]]
+        if arg.domain in ("data", "mask", "labels", "normal", "uniform") and static and all(
+                d is not None for d in static):
+            message = (f"{model.shape_message(arg.name)}" if arg.domain in ("data", "mask") else
+                       f"{model.describe()}: input {arg.name!r} must have shape "
+                       f"{tuple(arg.spec.shape.as_list())} (batch first), got")
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all(tf.equal(tf.shape(value)[1:], tf.constant(static, tf.int32))),
+                [f"{message}", tf.shape(value)], summarize=16))
+        if arg.domain == "data" and data is None:
+            data = value
+        elif arg.domain == "mask":
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all((value == 0) | (value == 1)),
+                [f"{model.describe()}: input {arg.name!r} must hold only 0 and 1, got min/max",
+                 tf.reduce_min(value), tf.reduce_max(value)]))
+            if data is not None:
+                checks.append(tf.debugging.Assert(
+                    tf.reduce_all(tf.equal(tf.shape(value), tf.shape(data))),
+                    [f"{model.describe()}: input {arg.name!r} must have the shape of the data, "
+                     "got mask shape / data shape", tf.shape(value), tf.shape(data)], summarize=16))
+        elif arg.domain in ("count", "steps", "k"):
+            minimum = 1 if arg.domain == "k" else 0
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all(value >= minimum),
+                [f"{count_message(model, arg.name, minimum)}", value]))
+        elif arg.domain == "labels" and getattr(model, "num_classes", None) is not None:
+            checks.append(tf.debugging.Assert(
+                tf.reduce_all((value >= 0) & (value < model.num_classes)),
+                [f"{model.describe()}: labels {arg.name!r} must be integers in "
+                 f"[0, {model.num_classes}), got", value], summarize=10))
+    return checks
+
+
+def checked_endpoint(model: ZooModel, name: str, endpoint: "Endpoint"):
+    """``endpoint.fn`` behind the in-graph checks of its arguments (what every exported endpoint runs)."""
+    fn, args = endpoint.fn, endpoint.args
+
+    def checked(*values):
+        checks = _graph_checks(model, name, args, values)
+        if checks:
+            with tf.control_dependencies(checks):
+                values = [tf.identity(v) for v in values]
+        return fn(*values)
+
+    checked.__name__ = getattr(fn, "__name__", name)
+    if checked.__name__ == "<lambda>":
+        checked.__name__ = name
+    return checked
 
 
 #: The domains of :class:`Arg`.

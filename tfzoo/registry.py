@@ -172,6 +172,53 @@ def get_preset(name: str) -> Preset:
         ) from None
 
 
+#: Override names whose values are sizes: positive integers (or tuples of them).
+_SIZE_NAME = re.compile(r"(units|classes|components|latent_dim|filters|channels|^dim$|^num_inputs$)")
+
+
+def _check_override(model_name: str, cls, key: str, value, preset_value):
+    """Raises :class:`tfzoo.errors.ArgumentError` unless ``value`` has the type of the constructor's default
+    for ``key`` (or of the preset's value): bool, int, float, str, or a tuple/list of ints; sizes
+    (units, classes, components, ...) must be positive."""
+    import inspect
+    import numbers
+
+    from tfzoo.errors import ArgumentError
+
+    default = inspect.signature(cls.__init__).parameters[key].default
+    reference = preset_value if preset_value is not None else default
+    if reference is inspect.Parameter.empty or reference is None or value is None:
+        return
+    size = bool(_SIZE_NAME.search(key))
+
+    def fail(accepted):
+        raise ArgumentError(f"{model_name}: override {key}={value!r} is not accepted; {key} must be {accepted}")
+
+    def is_int(v):
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if isinstance(reference, bool):
+        if not isinstance(value, bool):
+            fail("True or False")
+    elif isinstance(reference, numbers.Integral):
+        if not is_int(value):
+            fail("a positive integer" if size else "an integer")
+        if size and value <= 0:
+            fail("a positive integer")
+    elif isinstance(reference, numbers.Real):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            fail("a number")
+    elif isinstance(reference, str):
+        if not isinstance(value, str):
+            fail("a string")
+    elif isinstance(reference, (tuple, list)) and all(is_int(v) for v in reference):
+        accepted = "a tuple of positive integers" if size else "a tuple of integers"
+        if not isinstance(value, (tuple, list)) or not all(is_int(v) for v in value):
+            fail(accepted)
+        if size and any(v <= 0 for v in value):
+            fail(accepted)
+
+
 def create_model(name: str, compile: bool = True, **overrides: Any):
     """Builds the model of preset ``name`` with constructor ``overrides``.
 
@@ -185,6 +232,8 @@ def create_model(name: str, compile: bool = True, **overrides: Any):
         raise TypeError(
             f"{name}: unknown override(s) {sorted(unknown)}; the model accepts {sorted(cls.config_keys())}"
         )
+    for key, value in overrides.items():
+        _check_override(name, cls, key, value, preset.config.get(key))
     model = cls(**{**preset.config, **overrides})
     model.preset_name = name
     model.build_from_preset()

@@ -200,6 +200,7 @@ class FlowModel(ZooModel):
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0):
         """``n`` samples ``g(z)``, ``z ~ p_Z`` scaled by ``temperature``; images are clipped to the
         8-bit range [0, 255] (the "data hypercube", L1503–1509). Same seed, same samples, in every process."""
+        self.check_count(n, "n")
         x = self._decode(self.sample_latent(n, seed, temperature))
         return tf.clip_by_value(x, 0.0, 255.0) if self.is_image else x
 
@@ -212,6 +213,7 @@ class FlowModel(ZooModel):
         """
         x = self._checked(x)
         mask = self.check_input(mask, "mask")
+        self.check_count(steps, "steps")
         return self._inpaint(x, mask, tf.constant(steps, tf.int32), tf.constant(seed, tf.int32),
                              step_size)
 
@@ -545,6 +547,7 @@ class MultiScaleRealNVP(FlowModel):
     def sample(self, n: int, seed: int = 0, temperature: float = 1.0, height=None, width=None):
         """Samples as :meth:`FlowModel.sample`; ``height``/``width`` larger than the training size
         give the larger, texture-like samples of Fig. 5.13 (L1674–1680)."""
+        self.check_count(n, "n")
         if height is None and width is None:
             return super().sample(n, seed, temperature)
         h, w, c = self.input_shape_per_example

@@ -358,6 +358,7 @@ class DependencyNetworkGSN(UnsupervisedLossModel):
         chain of :meth:`sample_chain`, the random scan choosing ``s`` among the free coordinates only.
         Returns ``(samples, mean_field)``, each (steps // thin, batch, d)."""
         x = self.check_input(x)
+        self.check_count(steps, "steps")
         mask = self._check_mask(mask, x)
         init_seed, chain_seed = tf.unstack(split_seed(seed, 2))
         if self.reconstruction == "bernoulli":

@@ -516,6 +516,7 @@ class _WalkbackChain(ZooModel):
         """Clamped chain (Sec. 5.3.6, Fig. 5.6 bottom): coordinates with ``mask == 1`` stay at ``x``;
         the others start from random values and are resampled. Returns ``(samples, mean_field)``."""
         x = self.check_input(x)
+        self.check_count(steps, "steps")
         mask = tf.cast(self.check_input(mask, "mask"), x.dtype)
         init_seed, chain_seed = tf.unstack(split_seed(seed, 2))
         x_init = mask * x + (1.0 - mask) * self.random_visible(tf.shape(x), init_seed)

@@ -66,6 +66,18 @@ from tfzoo.issgd import estimator, norms
 _UNBIASED_REDUCTIONS = ("sum_over_batch_size", "mean")
 
 
+
+def _clone_keeping_dtype_policy(model):
+    """``keras.models.clone_model`` under ``model``'s dtype policy: the clone (a ``Sequential``'s own
+    policy included) takes the global policy otherwise, so a float64 model cloned under the default
+    float32 policy casts its inputs to float32."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(model.dtype_policy)
+    try:
+        return keras.models.clone_model(model)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
 class ImportanceWeightTable:
     """The database of section 7.4.2: per-example weight, previous weight, step, time, version."""
 
@@ -277,7 +289,7 @@ class StaleImportanceWeights(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         check_unbiased_reduction(self.model)
         if self._snapshot is None:
-            self._snapshot = keras.models.clone_model(self.model)
+            self._snapshot = _clone_keeping_dtype_policy(self.model)
             self._snapshot(self.x[:1], training=False)  # creates the snapshot's variables
             loss = norms.per_example_loss(self.model, self.loss)
             self._snapshot_norms = norms.grad_norm_function(self._snapshot, self.norm_method, loss)

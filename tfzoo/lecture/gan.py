@@ -207,6 +207,7 @@ class GAN(ZooModel):
     # ---------------------------------------------------------------- export
     def sample(self, n, seed):
         """``n`` generator samples from stateless noise seeded by the integer ``seed``."""
+        self.check_count(n, "n")
         return self.generate(self.sample_noise(n, stateless_seed(seed, 0)))
 
     def endpoints(self) -> dict:

@@ -143,7 +143,8 @@ class MADE(DensityModel):
 
     def call(self, x, training=False):
         x = tf.reshape(self.check_input(x), [-1, self.num_inputs])
-        return self.conditionals(x).log_prob(x)
+        # Outside the support ({0, 1}^D for Bernoulli conditionals) the density is 0: log p = -inf.
+        return self.outside_support_to_minus_inf(x, self.conditionals(x).log_prob(x))
 
     def sample(self, n, seed):
         """Ancestral sampling (thesis L1164–1168): D passes, pass ``i`` fills the input of degree ``i``.
@@ -151,6 +152,7 @@ class MADE(DensityModel):
         All noise is drawn up front from the stateless seed; pass ``i`` keeps only the dimension of
         degree ``i``, whose conditional depends on already-filled dimensions only.
         """
+        self.check_count(n, "n")
         shape = tf.stack([n, self.num_inputs])
         if self.likelihood == "bernoulli":
             noise = tf.random.stateless_uniform(shape, seed=stateless_seed(seed, 0))

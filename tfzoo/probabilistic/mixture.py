@@ -100,10 +100,12 @@ class GaussianMixtureModel(DensityModel):
                                      self.components())
 
     def call(self, x, training=False):
-        return self.distribution().log_prob(self.check_input(x))
+        x = self.check_input(x)  # support R^dim: only non-finite inputs get -inf
+        return self.outside_support_to_minus_inf(x, self.distribution().log_prob(x))
 
     def sample(self, n, seed):
         """``n`` samples by ancestral sampling ``z ~ Cat(alpha)``, ``x ~ N(mu_z, Sigma_z)`` (stateless)."""
+        self.check_count(n, "n")
         return self.distribution().sample(n, seed=stateless_seed(seed, 0))
 
     def posterior(self, x):

@@ -176,18 +176,21 @@ class VAE(ZooModel):
         return self.decoder_distribution(z).log_prob(flat) - tfd.kl_divergence(q, self.prior())
 
     def _noise(self, k, n, seed):
+        self.check_count(k, "k", minimum=1)
         return tf.random.stateless_normal(tf.stack([k, n, self.latent_dim]), seed=stateless_seed(seed, 1))
 
     def elbo(self, x, k, seed):
         """``-L_ELBO`` per example: ``log p(x|z) - KL`` averaged over ``k`` draws of z (stateless seed)."""
         flat = self._flat(x)
-        return tf.reduce_mean(self._elbo_terms_flat(flat, self._noise(k, tf.shape(flat)[0], seed)), axis=0)
+        elbo = tf.reduce_mean(self._elbo_terms_flat(flat, self._noise(k, tf.shape(flat)[0], seed)), axis=0)
+        return self.outside_support_to_minus_inf(flat, elbo)
 
     def iwae(self, x, k, seed):
         """The IWAE-k bound ``log (1/k) sum_j p(x, z_j)/q(z_j | x)`` per example (one draw of k z's)."""
         flat = self._flat(x)
         log_w = self._log_importance_weights_flat(flat, self._noise(k, tf.shape(flat)[0], seed))
-        return tf.reduce_logsumexp(log_w, axis=0) - tf.math.log(tf.cast(k, tf.float32))
+        bound = tf.reduce_logsumexp(log_w, axis=0) - tf.math.log(tf.cast(k, tf.float32))
+        return self.outside_support_to_minus_inf(flat, bound)  # p(x) = 0 outside the support
 
     #: Importance samples of the ``log_prob`` estimate (Burda et al. 2016 report IWAE-5000).
     log_prob_samples = 1000
@@ -277,6 +280,7 @@ class VAE(ZooModel):
     # ------------------------------------------------------------- export
     def sample(self, n, seed):
         """``z ~ N(0, I)``, ``x ~ p_theta(x | z)`` (stateless seed); input-shaped samples."""
+        self.check_count(n, "n")
         z = tf.random.stateless_normal(tf.stack([n, self.latent_dim]), seed=stateless_seed(seed, 3))
         x = self.decoder_distribution(z).sample(seed=stateless_seed(seed, 4))
         return tf.reshape(x, tf.concat([[n], self.input_shape_per_example], 0))
