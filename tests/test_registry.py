@@ -116,7 +116,7 @@ def test_every_callback_spec_names_a_keras_callback_class():
 
 def test_mog_recipe_runs_em_once_before_the_gradient_epochs():
     spec = tfzoo.get_preset("mog-2d").recipe.callback("ExpectationMaximization")
-    assert spec.kwargs == {"iterations": 100, "init": "data"}
+    assert spec.kwargs == {"iterations": 100, "init": "data", "min_variance": 1e-6}
     x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
     model = tfzoo.create_model("mog-2d", num_components=2)
     context = types.SimpleNamespace(x_train=x, seed=0, initial_epoch=0)

@@ -23,9 +23,6 @@ import tfzoo
 from tfzoo import testing
 from tfzoo.datasets import get_task
 
-#: One xdist worker runs this module, so its session fixture trains every preset once, not once per worker.
-pytestmark = pytest.mark.xdist_group("registry")
-
 NAMES = tfzoo.list_models()
 TRAIN_EXAMPLES, EVAL_EXAMPLES, BATCH, STEPS = 16, 8, 4, 2
 
@@ -151,7 +148,8 @@ def test_savedmodel_endpoints_match_without_tfzoo(name, trained):
     with np.load(root / name / "reloaded.npz") as reloaded:
         for endpoint, outputs in expected[name].items():
             for j, value in enumerate(outputs):
-                np.testing.assert_allclose(reloaded[f"{endpoint}|{j}"], value, rtol=1e-5, atol=1e-5,
+                # 1e-4: a 32x32x3 flow's inverse (sampling) differs by ~3e-5 across processes
+                np.testing.assert_allclose(reloaded[f"{endpoint}|{j}"], value, rtol=1e-4, atol=1e-4,
                                            err_msg=f"{name}.{endpoint} output {j}")
 
 

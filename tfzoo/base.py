@@ -143,6 +143,8 @@ class ZooModel(keras.Model):
             return value
         if isinstance(value, tf.Tensor):
             value = value.numpy()
+        if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer):
+            value = value.item()
         if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) \
                 or np.ndim(value) != 0:
             raise InputError(f"{message} {value!r}")

@@ -30,7 +30,7 @@ spectrum = HessianSpectrum(fixed_x, fixed_y, k_largest=2 if SMOKE else 5, k_smal
                            every_n_batches=EVERY, tol=TOL)
 run = tfzoo.train("relu-lenet-mnist", os.path.join(RUNS, "relu-lenet-mnist"),
                   overrides=dict(filters=(4, 8), dense_units=32), epochs=1, limit_train=STEPS * 32,
-                  limit_eval=200 if SMOKE else 2000, callbacks=[spectrum], artifacts=False, verbose=0)
+                  limit_eval=256 if SMOKE else 2000, callbacks=[spectrum], artifacts=False, verbose=0)
 model = run.model
 spectrum.plot(os.path.join(RUNS, "spectrum.png"))
 plt.imshow(plt.imread(os.path.join(RUNS, "spectrum.png"))); plt.axis("off");

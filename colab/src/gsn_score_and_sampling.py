@@ -82,14 +82,14 @@ axes[0].legend(); plt.show()
 # The GSN-2 shipped with tfzoo (`tfzoo.load_pretrained("gsn-mnist")`, trained by
 # `tfzoo.train("gsn-mnist", ...)` with walkback, as its model card says) on binarized MNIST; every state
 # of the chain is the mean-field reconstruction `P(X | H_t)` with H_0 = 0. The SavedModel's
-# `sample_chain` and `inpaint` take an explicit `[2]` integer seed.
+# `sample_chain` and `inpaint` take an explicit integer seed.
 
 # %%
 gsn = tfzoo.load_pretrained("gsn-mnist")
 x_test = mnist_splits(binarized=True)["test"][0].reshape(-1, 784)[:4].astype("float32")
-_, chain = gsn.sample_chain(tf.constant(x_test[:1]), tf.constant(40), tf.constant([0, 0]))
+_, chain = gsn.sample_chain(tf.constant(x_test[:1]), tf.constant(40), tf.constant(0))
 mask = np.zeros_like(x_test); mask.reshape(4, 28, 28)[:, :, 14:] = 1.0
-_, filled = gsn.inpaint(tf.constant(x_test), tf.constant(mask), tf.constant(20), tf.constant([2, 0]))
+_, filled = gsn.inpaint(tf.constant(x_test), tf.constant(mask), tf.constant(20), tf.constant(2))
 fig, axes = plt.subplots(5, 10, figsize=(10, 5))
 for t in range(10):
     axes[0, t].imshow(np.asarray(chain[4 * t, 0]).reshape(28, 28), cmap="gray")
@@ -110,7 +110,7 @@ from tfzoo.gsn import dependency_network as dn
 p = dn.toy_binary_joint(**BINARY_TOY4_JOINT)   # the joint the task binary-toy4 samples
 untrained = dn.exact_stationary_distribution(tfzoo.create_model("dngsn-toy", seed=0))[1]
 net_run = tfzoo.train("dngsn-toy", os.path.join(RUNS, "dngsn-toy"), epochs=2 if SMOKE else 10,
-                      limit_train=2000 if SMOKE else None, limit_eval=500 if SMOKE else None,
+                      limit_train=2000 if SMOKE else None, limit_eval=400 if SMOKE else None,
                       artifacts=False, verbose=0)
 net = net_run.model
 _, stationary = dn.exact_stationary_distribution(net)

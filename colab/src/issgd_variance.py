@@ -45,7 +45,7 @@ print("recipe:", preset.recipe.optimizer, preset.recipe.learning_rate, "| ISSGD 
 
 def train(method):
     run = tfzoo.train("issgd-mnist-small", os.path.join(RUNS, method), epochs=EPOCHS, batch_size=BATCH,
-                      limit_train=TRAIN_SIZE, limit_eval=500 if SMOKE else 2000, artifacts=False, verbose=0,
+                      limit_train=TRAIN_SIZE, limit_eval=512 if SMOKE else 2000, artifacts=False, verbose=0,
                       recipe_overrides=dict(callbacks=[issgd_callback] if method == "issgd" else []))
     logits = run.model.predict(x, verbose=0)
     train_loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))
