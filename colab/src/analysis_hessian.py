@@ -16,7 +16,7 @@ from tfzoo.datasets import load_task
 
 SMOKE = os.environ.get("TFZOO_NOTEBOOK_SMOKE") == "1"
 RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
-N_TRAIN, STEPS, EVERY, TOL = (1000, 20, 20, 1e-2) if SMOKE else (20000, 600, 100, 1e-4)
+N_TRAIN, STEPS, EVERY, TOL = (400, 10, 10, 1e-2) if SMOKE else (20000, 600, 100, 1e-4)
 x, y = load_task("mnist", limit=N_TRAIN)["train"]
 fixed_x, fixed_y = subset(x, y, fraction=0.05, seed=0)   # always the same examples (003 lines 3468-3470)
 

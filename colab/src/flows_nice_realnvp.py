@@ -37,7 +37,7 @@ RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
 moons = load_task("moons")
 x_test = moons["test"][0]
 run = tfzoo.train("realnvp-moons", os.path.join(RUNS, "realnvp-moons"), epochs=1 if SMOKE else 30,
-                  limit_train=2000 if SMOKE else None, limit_eval=500 if SMOKE else None,
+                  limit_train=500 if SMOKE else None, limit_eval=200 if SMOKE else None,
                   artifacts=False, verbose=0)
 flow = run.model
 print("final training loss (nats):", run.history["loss"][-1])
@@ -66,7 +66,7 @@ plt.show()
 # %%
 x_mnist_test = mnist_splits()["test"][0].astype("float32")
 nice_run = tfzoo.train("nice-mnist-small", os.path.join(RUNS, "nice-mnist-small"), epochs=1 if SMOKE else 3,
-                       limit_train=500 if SMOKE else 20000, limit_eval=200 if SMOKE else 500, artifacts=False, verbose=0)
+                       limit_train=300 if SMOKE else 20000, limit_eval=100 if SMOKE else 500, artifacts=False, verbose=0)
 nice = nice_run.model
 print("test bits/dim:", float(np.mean(nice.bits_per_dim(x_mnist_test[:500], seed=0))))
 samples = nice.sample(16, seed=0, temperature=0.8).numpy()

@@ -64,8 +64,8 @@ plt.title("r(x) - x"); plt.show()
 
 # %%
 curve = load_task("curve10d")
-run = tfzoo.train("dae-curve10d", os.path.join(RUNS, "dae-curve10d"), epochs=2 if SMOKE else 60,
-                  overrides=dict(hidden_units=64 if SMOKE else 1000), limit_train=2000 if SMOKE else None,
+run = tfzoo.train("dae-curve10d", os.path.join(RUNS, "dae-curve10d"), epochs=1 if SMOKE else 60,
+                  overrides=dict(hidden_units=64 if SMOKE else 1000), limit_train=1000 if SMOKE else None,
                   limit_eval=500 if SMOKE else None, artifacts=False, verbose=0)
 model = run.model
 samples, acceptance = model.mh_sample(curve["validation"][0][:200], 20 if SMOKE else 500, 1)
@@ -109,8 +109,8 @@ from tfzoo.gsn import dependency_network as dn
 
 p = dn.toy_binary_joint(**BINARY_TOY4_JOINT)   # the joint the task binary-toy4 samples
 untrained = dn.exact_stationary_distribution(tfzoo.create_model("dngsn-toy", seed=0))[1]
-net_run = tfzoo.train("dngsn-toy", os.path.join(RUNS, "dngsn-toy"), epochs=2 if SMOKE else 10,
-                      limit_train=2000 if SMOKE else None, limit_eval=400 if SMOKE else None,
+net_run = tfzoo.train("dngsn-toy", os.path.join(RUNS, "dngsn-toy"), epochs=1 if SMOKE else 10,
+                      limit_train=1000 if SMOKE else None, limit_eval=400 if SMOKE else None,
                       artifacts=False, verbose=0)
 net = net_run.model
 _, stationary = dn.exact_stationary_distribution(net)

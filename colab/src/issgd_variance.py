@@ -22,7 +22,7 @@ from tfzoo.recipe import CallbackSpec
 SMOKE = bool(os.environ.get("TFZOO_NOTEBOOK_SMOKE"))
 RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
 BATCH = 64
-TRAIN_SIZE, EPOCHS = (1280, 2) if SMOKE else (10000, 10)
+TRAIN_SIZE, EPOCHS = (640, 2) if SMOKE else (10000, 10)
 STEPS = TRAIN_SIZE // BATCH   # training steps per epoch
 x, y = load_task("mnist", limit=TRAIN_SIZE)["train"]   # the run's training split (limit_train=TRAIN_SIZE)
 print(x.shape, y.shape)
@@ -45,7 +45,7 @@ print("recipe:", preset.recipe.optimizer, preset.recipe.learning_rate, "| ISSGD 
 
 def train(method):
     run = tfzoo.train("issgd-mnist-small", os.path.join(RUNS, method), epochs=EPOCHS, batch_size=BATCH,
-                      limit_train=TRAIN_SIZE, limit_eval=512 if SMOKE else 2000, artifacts=False, verbose=0,
+                      limit_train=TRAIN_SIZE, limit_eval=256 if SMOKE else 2000, artifacts=False, verbose=0,
                       recipe_overrides=dict(callbacks=[issgd_callback] if method == "issgd" else []))
     logits = run.model.predict(x, verbose=0)
     train_loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))

@@ -37,7 +37,7 @@ print("SGLD estimate", x0 - float(v.numpy()[0]), "closed form", a * gamma * x0 /
 # same number of minibatches; `optimizer.iterations` counts the gradient evaluations.
 
 # %%
-n = 1000 if SMOKE else 5000
+n = 500 if SMOKE else 5000
 optimizers = {
     "SGD momentum": dict(optimizer="sgd", learning_rate=0.1, optimizer_args=dict(momentum=0.9)),
     "Entropy-SGD L=5": dict(optimizer="tfzoo>EntropySGD", learning_rate=1 / 0.03,
@@ -45,7 +45,7 @@ optimizers = {
 }
 for name, optimizer in optimizers.items():
     run = tfzoo.train("mlp-mnist", os.path.join(RUNS, name.split()[0].lower()), epochs=1 if SMOKE else 10,
-                      overrides=dict(hidden_units=(100,), dropout=0.0), limit_train=n, limit_eval=500 if SMOKE else 2000,
+                      overrides=dict(hidden_units=(100,), dropout=0.0), limit_train=n, limit_eval=200 if SMOKE else 2000,
                       recipe_overrides=dict(optimizer, batch_size=100), artifacts=False, verbose=0)
     print(name, "gradient evaluations", int(run.model.optimizer.iterations),
           "test error", round(1 - run.metrics["accuracy"], 4))

@@ -27,7 +27,7 @@ from tfzoo.lecture.plotting import plot_samples
 data = load_task("gaussian-mixture-2d", limit=2000)["train"][0]
 grid = SampleGrid(os.path.join(RUNS, "gan_samples"), every=5, real=data)
 run = tfzoo.train("gan-mixture2d", os.path.join(RUNS, "gan-mixture2d"), overrides=dict(k=2),
-                  epochs=2 if SMOKE else 40, limit_train=2000 if SMOKE else None, limit_eval=512 if SMOKE else None,
+                  epochs=1 if SMOKE else 40, limit_train=1024 if SMOKE else None, limit_eval=256 if SMOKE else None,
                   callbacks=[grid], verbose=0)
 gan = run.model
 print("D steps", int(gan.d_optimizer.iterations), "G steps", int(gan.g_optimizer.iterations))

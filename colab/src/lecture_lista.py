@@ -30,7 +30,7 @@ def iterations_to_match(errors, target):
     hits = np.nonzero(np.asarray(errors) <= target)[0]
     return int(hits[0]) if len(hits) else f"> {len(errors) - 1}"
 
-N_TRAIN, N_TEST = (400, 200) if SMOKE else (None, 200)   # None: the task's 2,000 training signals
+N_TRAIN, N_TEST = (200, 200) if SMOKE else (None, 200)   # None: the task's 2,000 training signals
 d = sc.random_dictionary(64, 100, seed=0)
 x_test = load_task("sparse-gaussian-m100", limit=N_TEST)["test"][0]
 z_test = sc.fista(x_test, d, 0.1, 1000).codes
@@ -45,7 +45,7 @@ print("untrained LISTA = ISTA(2):", np.abs(model(x_test) - sc.ista(x_test, d, 0.
 
 # %%
 RECIPE = dict(learning_rate=1e-2, batch_size=50, jit_compile=False)
-EPOCHS = 2 if SMOKE else 20
+EPOCHS = 1 if SMOKE else 20
 
 def train_lista(label, **options):
     return tfzoo.train("lista-gaussian-m100", os.path.join(RUNS, label), overrides=options, epochs=EPOCHS,
@@ -85,8 +85,8 @@ print(f"{'dense':17s} free S parameters {100 * 100:6d}  code error {lista_error:
 # %%
 p_test = load_task("mnist-patches-8x8", limit=N_TEST)["test"][0]
 patches_run = tfzoo.train("lista-mnist-patches-m100", os.path.join(RUNS, "mnist-patches"),
-                          overrides=dict(learn_steps=5 if SMOKE else 30), epochs=2 if SMOKE else 15,
-                          limit_train=600 if SMOKE else None, limit_eval=N_TEST, artifacts=False, verbose=0)
+                          overrides=dict(learn_steps=5 if SMOKE else 30), epochs=1 if SMOKE else 15,
+                          limit_train=300 if SMOKE else None, limit_eval=N_TEST, artifacts=False, verbose=0)
 mnist_lista = patches_run.model
 zp_test = mnist_lista.optimal_codes(p_test)
 error = code_error(mnist_lista, p_test, zp_test)

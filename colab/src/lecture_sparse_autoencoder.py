@@ -17,8 +17,8 @@ keras.utils.set_random_seed(0)
 
 # %%
 from tfzoo.datasets import load_task
-n = 1000 if SMOKE else 20000
-run = tfzoo.train("sparseae-mnist", os.path.join(RUNS, "sparseae-mnist"), epochs=2 if SMOKE else 20,
+n = 512 if SMOKE else 20000
+run = tfzoo.train("sparseae-mnist", os.path.join(RUNS, "sparseae-mnist"), epochs=1 if SMOKE else 20,
                   overrides=dict(hidden_units=100) if SMOKE else None, limit_train=n, limit_eval=200 if SMOKE else 1000,
                   artifacts=False, verbose=0)
 model = run.model

@@ -60,7 +60,7 @@ tiny = MADE(input_shape=(5,), hidden_units=(16,), ordering="random", seed=1)
 states = np.array(list(itertools.product([0, 1], repeat=5)), "float32")
 print("sum_x p(x) over all 32 states:", float(np.exp(tiny.log_prob(states)).sum()))
 
-n_train = 1000 if SMOKE else 50000
+n_train = 500 if SMOKE else 50000
 x_test = load_task("mnist-binarized", limit=1000)["test"][0]
 made = tfzoo.train("made-mnist", os.path.join(RUNS, "made-mnist"), epochs=1 if SMOKE else 5,
                    overrides=dict(hidden_units=(64,)) if SMOKE else None, limit_train=n_train, limit_eval=200 if SMOKE else 1000,

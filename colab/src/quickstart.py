@@ -40,7 +40,7 @@ print("recipe:", preset.recipe.optimizer, preset.recipe.learning_rate, "batch", 
 
 # %%
 run = tfzoo.train("mlp-moons", os.path.join(RUNS, "mlp-moons"), epochs=2 if SMOKE else 10,
-                  limit_train=2000 if SMOKE else None, limit_eval=500 if SMOKE else None, verbose=0)
+                  limit_train=1000 if SMOKE else None, limit_eval=500 if SMOKE else None, verbose=0)
 model = run.model
 print("test metrics:", run.metrics)
 print("validation accuracy per epoch:", np.round(run.history["val_accuracy"], 4))
@@ -75,7 +75,7 @@ print("served logits equal the in-memory model:", served.numpy().round(3))
 
 # %%
 lenet_run = tfzoo.train("lenet-mnist", os.path.join(RUNS, "lenet-mnist"), epochs=1 if SMOKE else 5,
-                        limit_train=2000 if SMOKE else None, limit_eval=256 if SMOKE else None,
+                        limit_train=1024 if SMOKE else None, limit_eval=256 if SMOKE else None,
                         artifacts=False, verbose=0)
 lenet = lenet_run.model
 print(f"LeNet ({lenet.count_params():,} parameters) test error: {100 * (1 - lenet_run.metrics['accuracy']):.2f}%")

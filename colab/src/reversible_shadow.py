@@ -19,7 +19,7 @@ from tfzoo.reversible.random_likeness import plot_random_likeness, random_likene
 
 SMOKE = os.environ.get("TFZOO_NOTEBOOK_SMOKE") == "1"
 RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
-N_TRAIN, N_TEST, WIDTH, EPOCHS = (300, 200, 64, 1) if SMOKE else (10000, 2000, 512, 3)
+N_TRAIN, N_TEST, WIDTH, EPOCHS = (200, 200, 64, 1) if SMOKE else (10000, 2000, 512, 3)
 SWEEP_N = [500, 1000] if SMOKE else [1000, 2000, 4000, 8000]
 
 # %% [markdown]
