@@ -103,7 +103,7 @@ def _parser():
                    help="override a recipe field, e.g. --set-recipe learning_rate=0.001; repeatable (default: none)")
     p.add_argument("--workers", type=_positive_int,
                    help="ISSGD presets: real norm-worker processes on this machine (a TF_CONFIG cluster is "
-                        "used when set); default: simulated workers")
+                        "used when set) (default: simulated workers)")
     p.add_argument("--strategy", choices=["none", "mirrored"], default="none",
                    help="tf.distribute strategy: 'mirrored' uses every local device")
     p.add_argument("--cpu-devices", type=_non_negative_int, default=0,
