@@ -153,6 +153,8 @@ def test_pack_is_deterministic_whatever_the_times_and_modes(tmp_path):
             os.utime(os.path.join(root, n), (1_234_567_890, 1_234_567_890))
     os.chmod(copy / "saved_model.pb", 0o600)
     (copy / ".complete").write_text("{}")  # a cache marker is left out
+    (copy / "assets").mkdir(exist_ok=True)  # empty folders too: a fresh clone has none
+    (copy / "variables" / "empty" / "deeper").mkdir(parents=True)
     assert pretrained.pack(copy, tmp_path / "c.tar.gz") == first
 
     raw = (tmp_path / "a.tar.gz").read_bytes()

@@ -108,14 +108,15 @@ def pack(savedmodel_dir, archive_path) -> tuple[str, int]:
     ``savedmodels/<preset>``), its entries sorted, with mtime 0, uid/gid 0, empty owner names, mode
     0o644 for files and 0o755 for folders, in a gzip stream without time or file name: the same
     directory gives the same bytes whatever its files' times, owners or modes. Symbolic links are
-    refused; a cache marker file (``.complete``) is left out.
+    refused; a cache marker file (``.complete``) and empty folders (which git does not keep, e.g. a
+    SavedModel's empty ``assets/``) are left out, so a fresh clone packs to the same bytes.
     """
     savedmodel_dir = os.path.abspath(os.fspath(savedmodel_dir))
     archive_path = os.path.abspath(os.fspath(archive_path))
     if not os.path.isfile(os.path.join(savedmodel_dir, "saved_model.pb")):
         raise ValueError(f"{savedmodel_dir} is not a SavedModel directory (no saved_model.pb)")
     top = os.path.basename(savedmodel_dir.rstrip(os.sep))
-    entries = []  # (archive name, absolute path, is_dir)
+    entries = {}  # archive name -> (absolute path, is_dir)
     for root, dirs, files in os.walk(savedmodel_dir):
         dirs.sort()
         rel_root = os.path.relpath(root, savedmodel_dir)
@@ -123,11 +124,15 @@ def pack(savedmodel_dir, archive_path) -> tuple[str, int]:
             path = os.path.join(root, name)
             if os.path.islink(path):
                 raise ValueError(f"{path} is a symbolic link; a packed model holds files only")
-            if rel_root == "." and name == MARKER_FILE:
+            if os.path.isdir(path) or (rel_root == "." and name == MARKER_FILE):
                 continue
             rel = name if rel_root == "." else os.path.join(rel_root, name)
-            entries.append((f"{top}/{rel.replace(os.sep, '/')}", path, os.path.isdir(path)))
-    entries.sort(key=lambda e: e[0])
+            parts = rel.split(os.sep)
+            for depth in range(1, len(parts)):  # the folders holding the file
+                folder = "/".join(parts[:depth])
+                entries[f"{top}/{folder}"] = (os.path.join(savedmodel_dir, *parts[:depth]), True)
+            entries[f"{top}/{'/'.join(parts)}"] = (path, False)
+    entries = sorted((name, path, is_dir) for name, (path, is_dir) in entries.items())
 
     os.makedirs(os.path.dirname(archive_path) or ".", exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(archive_path), prefix=".pack-", suffix=".part")

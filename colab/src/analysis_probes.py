@@ -16,7 +16,7 @@ from tfzoo.datasets import mnist_splits
 
 SMOKE = os.environ.get("TFZOO_NOTEBOOK_SMOKE") == "1"
 RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
-N_PROBE, N_MODEL, EPOCHS = (200, 500, 1) if SMOKE else (5000, 50000, 10)
+N_PROBE, N_MODEL, EPOCHS = (200, 256, 1) if SMOKE else (5000, 50000, 10)
 data = mnist_splits()
 train = tuple(a[:N_PROBE] for a in data["train"])
 valid = tuple(a[:N_PROBE] for a in data["validation"])

@@ -2,15 +2,14 @@
 # # NICE and Real NVP with tfzoo
 #
 # Dinh's thesis, chapter 5 (`004_6b1d8905d771edf8.txt`, lines 1310–1740): normalising flows built from
-# coupling layers, trained by exact maximum likelihood. This notebook trains with `tfzoo.train`
+# coupling layers, trained by exact maximum likelihood. This notebook
 #
-# * Real NVP on **two moons** and shows its density and the map to the Gaussian latent space (Fig. 5.1);
-# * NICE on **MNIST**: samples, bits/dim, **Langevin inpainting** with the ten masks of Fig. 5.7 and
-#   the **four-point manifold** of Fig. 5.14;
-#
-# and loads the trained convolutional **multi-scale Real NVP** shipped with tfzoo
-# (`tfzoo.load_pretrained("realnvp-mnist")`): samples, bits/dim, batch-independent densities (exact
-# batch-norm statistics) and **conceptual compression** (Figs. 5.15–5.16).
+# * loads the Real NVP trained on **two moons** shipped with tfzoo (`tfzoo.load_pretrained`) and shows
+#   its density and the map to the Gaussian latent space (Fig. 5.1);
+# * trains NICE on **MNIST** with `tfzoo.train`: samples, bits/dim, **Langevin inpainting** with the
+#   ten masks of Fig. 5.7, the **four-point manifold** of Fig. 5.14 and the latent sphere (Fig. 5.6);
+# * loads the trained convolutional **multi-scale Real NVP**: samples, bits/dim, batch-independent
+#   densities (exact batch-norm statistics) and **conceptual compression** (Figs. 5.15–5.16).
 #
 # Set `TFZOO_NOTEBOOK_SMOKE=1` for a tiny run; the sizes below are small anyway (CPU minutes).
 
@@ -30,27 +29,25 @@ RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
 
 # %% [markdown]
 # ## Two moons (Fig. 5.1)
-# `model(x)` is log p(x) in nats: the prior's log-density of z = f(x) plus the log-determinant of every
-# coupling (eq. L1338).
+# log p(x) in nats is the prior's log-density of z = f(x) plus the log-determinant of every coupling
+# (eq. L1338). The shipped `realnvp-moons` was trained by `tfzoo.train("realnvp-moons", run_dir)` (the
+# command `tfzoo train realnvp-moons`, about a minute on a CPU; its model card has the details); its
+# SavedModel's endpoints `log_prob`, `encode` and `sample` need no tfzoo.
 
 # %%
 moons = load_task("moons")
 x_test = moons["test"][0]
-run = tfzoo.train("realnvp-moons", os.path.join(RUNS, "realnvp-moons"), epochs=1 if SMOKE else 30,
-                  limit_train=500 if SMOKE else None, limit_eval=200 if SMOKE else None,
-                  artifacts=False, verbose=0)
-flow = run.model
-print("final training loss (nats):", run.history["loss"][-1])
-print("test mean log p (nats):", float(np.mean(flow.log_prob(x_test))))
+flow = tfzoo.load_pretrained("realnvp-moons")
+print("test mean log p (nats):", float(np.mean(flow.log_prob(tf.constant(x_test)))))
 
 # %%
 step = 0.05
 axis = np.arange(-2.5, 3.5, step) + step / 2
 grid = np.stack(np.meshgrid(axis, axis), -1).reshape(-1, 2).astype("float32")
-density = np.exp(flow.log_prob(grid).numpy()).reshape(len(axis), len(axis))
+density = np.exp(flow.log_prob(tf.constant(grid)).numpy()).reshape(len(axis), len(axis))
 print("probability mass on the grid:", density.sum() * step**2)
-z = flow.encode(x_test).numpy()
-samples = flow.sample(1000, seed=1).numpy()
+z = flow.encode(tf.constant(x_test)).numpy()
+samples = flow.sample(tf.constant(1000), tf.constant(1)).numpy()
 fig, ax = plt.subplots(1, 3, figsize=(13, 4))
 ax[0].contourf(axis, axis, density, levels=30); ax[0].set_title("model density p(x)")
 ax[1].scatter(z[:, 0], z[:, 1], s=2, c=moons["test"][1], cmap="coolwarm"); ax[1].set_title("z = f(x) (latent)")
@@ -137,13 +134,15 @@ plt.show()
 # ### Conceptual compression (Figs. 5.15–5.16)
 # The flat latent `z = f(x)` is the concatenation of the levels' latents, the finest (first
 # factored-out) level first. Keep the coarse levels of a test image, draw the finer ones from the
-# prior, decode. The level sizes come from the preset's architecture (an untrained model).
+# prior, decode. With the preset's two scales, the first level factors out half of the dimensions
+# (14×14×2 of the squeezed 14×14×4) and the last level holds the other half.
 
 # %%
-sizes = tfzoo.create_model("realnvp-mnist", compile=False).latent_sizes
-print("latent sizes per level:", sizes)
+assert tfzoo.get_preset("realnvp-mnist").config["num_scales"] == 2
 original = x_mnist_test[:4] + 0.5
 z = shipped.encode(tf.constant(original)).numpy()
+sizes = [z.shape[1] // 2, z.shape[1] - z.shape[1] // 2]
+print("latent sizes per level:", sizes)
 rng = np.random.default_rng(0)
 columns = [original]
 for levels in (1, 2):

@@ -48,7 +48,7 @@ axes[0].legend(); plt.show()
 # %%
 spiral = load_task("spiral")["train"][0][: 1000 if SMOKE else 10000]
 dae = tfzoo.create_model("dae-spiral")
-print(dae.fit_lbfgs(spiral, num_iterations=30 if SMOKE else 1000, seed=0))
+print(dae.fit_lbfgs(spiral, num_iterations=10 if SMOKE else 1000, seed=0))
 gx, gy = np.meshgrid(np.linspace(-0.55, 0.55, 30), np.linspace(-0.55, 0.55, 30))
 points = np.stack([gx.ravel(), gy.ravel()], 1).astype("float32")
 field = np.asarray(dae.reconstruct(points)) - points
@@ -68,7 +68,7 @@ run = tfzoo.train("dae-curve10d", os.path.join(RUNS, "dae-curve10d"), epochs=1 i
                   overrides=dict(hidden_units=64 if SMOKE else 1000), limit_train=1000 if SMOKE else None,
                   limit_eval=500 if SMOKE else None, artifacts=False, verbose=0)
 model = run.model
-samples, acceptance = model.mh_sample(curve["validation"][0][:200], 20 if SMOKE else 500, 1)
+samples, acceptance = model.mh_sample(curve["validation"][0][:200], 10 if SMOKE else 500, 1)
 final = np.asarray(samples[-1])
 print("acceptance rate", float(np.mean(acceptance)))
 fig, axes = plt.subplots(1, 3, figsize=(12, 4))

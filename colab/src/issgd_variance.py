@@ -22,7 +22,7 @@ from tfzoo.recipe import CallbackSpec
 SMOKE = bool(os.environ.get("TFZOO_NOTEBOOK_SMOKE"))
 RUNS = tempfile.mkdtemp(prefix="tfzoo-runs-")
 BATCH = 64
-TRAIN_SIZE, EPOCHS = (640, 2) if SMOKE else (10000, 10)
+TRAIN_SIZE, EPOCHS = (640, 1) if SMOKE else (10000, 10)
 STEPS = TRAIN_SIZE // BATCH   # training steps per epoch
 x, y = load_task("mnist", limit=TRAIN_SIZE)["train"]   # the run's training split (limit_train=TRAIN_SIZE)
 print(x.shape, y.shape)

@@ -47,7 +47,7 @@ results = {}
 for name, p_last in [("stochastic depth", 0.5), ("constant depth", 1.0)]:
     timer = EpochTimer()
     run = tfzoo.train("sdresnet-mnist", os.path.join(RUNS, name.replace(" ", "-")), epochs=2 if SMOKE else 4,
-                      overrides=dict(final_survival_probability=p_last, **({"blocks_per_stage": 1} if SMOKE else {})),
+                      overrides=dict(final_survival_probability=p_last, **({"blocks_per_stage": 1, "filters": (4, 8, 16)} if SMOKE else {})),
                       limit_train=n, limit_eval=128 if SMOKE else 1000, callbacks=[timer], artifacts=False, verbose=0)
     seconds = min(timer.seconds[1:])   # the fastest epoch after the first
     results[name] = (seconds, 1 - run.metrics["accuracy"])

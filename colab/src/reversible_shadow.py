@@ -56,10 +56,12 @@ random_samples = np.asarray(tfzoo.create_model('shadownet-mnist-small', **OVERRI
 # and minibatches: SHADOW (the preset's `shadow_weight=1.0`: each step also trains on one synthetic image
 # per real one) and plain backprop with dropout (`shadow_weight=0.0`). `SyntheticTestError` observes both
 # (`callbacks=`): the error on the test images and on synthetic images generated from them (P642).
+# The smoke test (`TFZOO_NOTEBOOK_SMOKE=1`) trains the SHADOW arm only.
 
 # %%
+ARMS = [('SHADOW', 1.0)] + ([] if SMOKE else [('backprop', 0.0)])
 trackers, runs = {}, {}
-for name, shadow_weight in [('SHADOW', 1.0), ('backprop', 0.0)]:
+for name, shadow_weight in ARMS:
     trackers[name] = SyntheticTestError(x_test, y_test)
     runs[name] = tfzoo.train('shadownet-mnist-small', os.path.join(RUNS, name), epochs=EPOCHS,
                              overrides=dict(OVERRIDES, shadow_weight=shadow_weight), limit_train=N_TRAIN,
