@@ -23,7 +23,7 @@ MODELS=(
   "convnet-mnist --cpu-budget 5m"
   "sparseae-mnist --cpu-budget 3m"
   "gan-mnist --cpu-budget 6m"
-  "gsn-mnist --cpu-budget 10m"
+  "gsn-mnist --cpu-budget 25m"
   "lista-gaussian-m100"
   "lista-mnist-patches-m100"
   "nice-mnist-small --epochs 200 --cpu-budget 8m"

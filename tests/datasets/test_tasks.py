@@ -417,6 +417,16 @@ def test_mnist_patches_task_matches_the_lista_export(mnist_dir):
                               patches["train"][0])
 
 
+def test_mnist_unit_is_intensities_over_255(mnist_dir):
+    splits = load_task("mnist-unit", data_dir=mnist_dir, limit=5)
+    _check_splits(splits, get_task("mnist-unit"), 5)
+    raw = load_task("mnist", data_dir=mnist_dir, limit=5)
+    for split, (x, y) in splits.items():
+        assert x.dtype == np.float32 and 0 <= x.min() and x.max() <= 1
+        np.testing.assert_allclose(x, raw[split][0] / 255.0, rtol=1e-6)
+        np.testing.assert_array_equal(y, raw[split][1])
+
+
 def test_mnist_source_and_limit_pass_through(mnist_dir):
     splits = load_task("mnist-binarized", data_dir=mnist_dir, source="idx", limit=5)
     _check_splits(splits, get_task("mnist-binarized"), 5)

@@ -234,6 +234,24 @@ def test_scaling_factors_multiply_the_logits():
         np.testing.assert_allclose(model.reconstruction_distribution(a, k).distribution.logits, alpha * a, rtol=1e-6)
 
 
+def test_gsn_trains_on_real_valued_pixels_with_the_cross_entropy_of_real_targets():
+    """The authors' code trains on real-valued MNIST in [0, 1]: -log P(x0 | .) is the binary cross-entropy
+    against the real-valued x0 ([reference code yaoli/GSN]); gsn-mnist trains on that task."""
+    import tfzoo
+
+    model = GSN(layer_sizes=(6, 5, 4), hidden_noise_std=0.0, input_corruption_level=0.0, walkback_steps=2)
+    model.build_from_preset()
+    assert (model.input_values, model.input_range) == ("uniform", (0.0, 1.0))
+    x0 = tf.constant(np.random.default_rng(0).uniform(size=(3, 6)).astype(np.float32))
+    losses = model.walkback_losses(x0, tf.constant([1, 2]))
+    _, a = model.transition(x0, model.initial_hidden(x0), tf.constant([0, 0]), 0, stochastic=False)
+    bce = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x0, logits=a), -1)
+    np.testing.assert_allclose(losses[0], bce, rtol=1e-5)
+    assert tfzoo.get_preset("gsn-mnist").task == "mnist-unit"
+    assert tfzoo.get_preset("gsn-mnist-binarized").task == "mnist-binarized"
+    assert tfzoo.get_preset("gsn-mnist-binarized").recipe == tfzoo.get_preset("gsn-mnist").recipe
+
+
 @pytest.mark.parametrize("cls", [GSN, GenerativeDAE])
 def test_inpainting_clamps_and_chains_are_seeded(cls):
     """Sec. 5.3.6: clamped coordinates never change along the chain; equal seeds give equal chains."""

@@ -9,8 +9,9 @@ tests and quick runs are cheap; a limited split is a prefix of the full one.
 Tasks (train / validation / test; x dtype, range, shape; see each family's module for details):
 
 * ``mnist`` 50k/10k/10k uint8 [0, 255] (28, 28, 1), labels; ``mnist-binarized`` the same as float32
-  {0, 1} (:mod:`tfzoo.datasets.mnist`; sources ``"idx"``, ``"tfds"``; None = IDX directory if one
-  resolves, else TFDS).
+  {0, 1}; ``mnist-unit`` the same as float32 intensities / 255 in [0, 1]
+  (:mod:`tfzoo.datasets.mnist`; sources ``"idx"``, ``"tfds"``; None = IDX directory if one resolves,
+  else TFDS).
 * toy tasks, 10k/2k/2k, float32 (:mod:`tfzoo.datasets.toy`): ``moons`` (2,) with labels,
   ``spiral`` (2,) in [-0.48, 0.48], ``gmm1d`` (1,), ``curve10d`` (10,) in [-1.5, 1.5] (the
   spiral's 10 000 training points follow Alain's thesis, L960).
@@ -103,9 +104,9 @@ def _toy_task(sample, limit) -> dict:
     return splits
 
 
-def _mnist_loader(binarized: bool):
+def _mnist_loader(binarized: bool, dtype=None):
     def load(data_dir, seed, source, limit):
-        splits = mnist_splits(data_dir, source or "auto", binarized=binarized)
+        splits = mnist_splits(data_dir, source or "auto", binarized=binarized, dtype=dtype)
         if limit is None:
             return splits
         return {s: (x[:limit], y[:limit]) for s, (x, y) in splits.items()}
@@ -131,6 +132,8 @@ _TASKS: dict[str, Task] = _register(
          _MNIST_SIZES, "uint8", _U8, ("idx", "tfds"), _mnist_loader(False), (28, 28, 1), 10),
     Task("mnist-binarized", "MNIST thresholded at 0.5 (pixel > 127.5 -> 1), the 50k/10k/10k split",
          _MNIST_SIZES, "float32", (0, 1), ("idx", "tfds"), _mnist_loader(True), (28, 28, 1), 10),
+    Task("mnist-unit", "MNIST real-valued intensities / 255 in [0, 1] (the GSN code's mnist.pkl), the 50k/10k/10k split",
+         _MNIST_SIZES, "float32", (0, 1), ("idx", "tfds"), _mnist_loader(False, "float32"), (28, 28, 1), 10),
     Task("moons", "two moons, noise 0.1, balanced labels", _TOY_SIZES, "float32", None, GENERATED,
          _toy(lambda n, s: toy.two_moons(n, noise=0.1, seed=s)), (2,), 2),
     Task("spiral", "the 2-D spiral of Alain's thesis sec. 3.3.4", _TOY_SIZES, "float32", (-0.48, 0.48), GENERATED,

@@ -609,7 +609,12 @@ class GenerativeDAE(_WalkbackChain):
 
 @keras.saving.register_keras_serializable(package="tfzoo")
 class GSN(_WalkbackChain):
-    """The deep GSN of Sec. 5.5.2 (GSN-2 of Table 5.1), binary (Bernoulli) visible layer.
+    """The deep GSN of Sec. 5.5.2 (GSN-2 of Table 5.1), Bernoulli visible layer over pixels in [0, 1].
+
+    Inputs may be binary or real-valued intensities in [0, 1]: ``-log P(x0 | .)`` is then the binary
+    cross-entropy against the real-valued ``x0`` and salt-and-pepper sets pixels to 0 or 1, as the
+    authors' code trains on real-valued MNIST ([reference code yaoli/GSN] ``model.py``); the chain's
+    resampled ``X_t`` are binary (Bernoulli draws).
 
     Args:
       layer_sizes: (784, h_1, ..., h_D); Sec. 5.5.3 uses 1000-1000 for MNIST, Sec. 5.5.2 "between 1000 and 1500".
@@ -631,7 +636,9 @@ class GSN(_WalkbackChain):
         walkback_steps = 2 * depth if walkback_steps is None else walkback_steps
         max_walkback_steps = walkback_steps if max_walkback_steps is None else max_walkback_steps
         self.input_shape_per_example = (layer_sizes[0],)
-        self.input_values = "binary"
+        # Pixels in [0, 1]: binary images, or real-valued intensities scored by the Bernoulli
+        # cross-entropy against real targets, as the authors' code trains on MNIST ([reference code yaoli/GSN]).
+        self.input_values, self.input_range = "uniform", (0.0, 1.0)
         self.layer_sizes, self.depth = layer_sizes, depth
         self.hidden_noise_std = float(hidden_noise_std)
         self.noiseless_first_hidden = bool(noiseless_first_hidden)
